@@ -1,0 +1,1624 @@
+"""The engine's public API: deploy versions, start instances, complete tasks, fire timers, run jobs.
+
+One call is one transaction: load the instance (its ``lock_version`` read), act, run engine steps
+to the next wait state, then save the state, the projections (inbox, job queue, timer and SLA
+columns) and history together. A concurrent writer makes the UPDATE match no row; the call is
+retried from a fresh load when redoing it is still meaningful, otherwise it fails as Conflict.
+
+The engine takes its parser policy (topic checker), serializer and clock as arguments and knows
+nothing of Flask.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from .actors import Actor
+from .calendar import WorkingCalendar
+from .clock import Clock, SystemClock
+from .errors import (
+    Conflict,
+    DeployError,
+    ExpressionError,
+    NotFound,
+    PermissionDenied,
+    Problem,
+    SopflowError,
+    WorkflowError,
+)
+from .expressions import compile_expression, is_juel
+from .forms import Form
+from .models import (
+    Agency,
+    BusinessKeySequence,
+    CalendarOverride,
+    Deployment,
+    ExternalTask,
+    HistoryEvent,
+    HumanTask,
+    Incident,
+    ProcessDefinition,
+    ProcessInstance,
+    TaskCandidate,
+    new_id,
+)
+from .scripting import SafeScriptEngine
+from .serializer import Serializer
+from .specs import ExternalServiceTask, SopflowUserTask
+from .validation import ParsedDiagram, TopicPolicy, parse_diagram
+
+log = logging.getLogger("sopflow.engine")
+T = TypeVar("T")
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class TopicRequest:
+    topic: str
+    lock_duration_ms: int = 300_000
+    variables: Sequence[str] | None = None
+
+
+@dataclass
+class LockedTask:
+    id: str
+    topic: str
+    worker_id: str
+    agency: str
+    instance_id: str
+    business_key: str
+    definition_id: str
+    definition_key: str
+    element_id: str
+    variables: dict[str, Any]
+    retries: int | None
+    attempts: int
+    lock_expires_at: datetime
+    priority: int
+    error_message: str | None = None
+
+
+@dataclass
+class DeployResult:
+    deployment: Deployment
+    deployed: list[ProcessDefinition] = field(default_factory=list)
+    unchanged: list[ProcessDefinition] = field(default_factory=list)
+
+
+@dataclass
+class EngineSettings:
+    default_retries: int = 3
+    retry_backoff_s: tuple[int, ...] = (10, 60, 300)
+    calendar_ttl_s: float = 60.0
+    conflict_retries: int = 5
+
+
+def _all_workflows(wf: BpmnWorkflow) -> list[Any]:
+    return [wf, *wf.subprocesses.values()]
+
+
+def _tasks(wf: BpmnWorkflow, state: int) -> list[Any]:
+    out: list[Any] = []
+    for w in _all_workflows(wf):
+        out.extend(w.get_tasks(state=state))
+    return out
+
+
+def _is_human(task: Any) -> bool:
+    return isinstance(task.task_spec, SopflowUserTask) or (
+        getattr(task.task_spec, "manual", False) and hasattr(task.task_spec, "bpmn_id")
+    )
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy of task data for projections and history (dates become ISO strings)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items() if not callable(v)}
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _as_datetime(value: Any, tz: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    from .timers import parse_datetime
+
+    return parse_datetime(str(value), tz)
+
+
+class Engine:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        clock: Clock | None = None,
+        topics: TopicPolicy | None = None,
+        serializer: Serializer | None = None,
+        settings: EngineSettings | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock or SystemClock()
+        self.topics: TopicPolicy = topics or (lambda _t: False)
+        self.serializer = serializer or Serializer()
+        self.settings = settings or EngineSettings()
+        self._calendars: dict[int, tuple[float, WorkingCalendar]] = {}
+        self._cal_lock = threading.Lock()
+        self._agency_ids: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ helpers
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def _is_pg(self, s: Session) -> bool:
+        return s.get_bind().dialect.name == "postgresql"
+
+    def agency(self, s: Session, code: str) -> Agency:
+        ag = s.scalar(select(Agency).where(Agency.code == code))
+        if ag is None:
+            raise NotFound(
+                f"Unknown agency '{code}'", f"Instansi '{code}' tidak dikenal", agency=code
+            )
+        return ag
+
+    def calendar(self, s: Session, agency: Agency) -> WorkingCalendar:
+        with self._cal_lock:
+            hit = self._calendars.get(agency.id)
+            if hit and time.monotonic() - hit[0] < self.settings.calendar_ttl_s:
+                return hit[1]
+        rows = s.scalars(
+            select(CalendarOverride).where(
+                or_(CalendarOverride.agency_id.is_(None), CalendarOverride.agency_id == agency.id)
+            )
+        ).all()
+        overrides: dict[Any, bool] = {r.day: r.working for r in rows if r.agency_id is None}
+        overrides.update({r.day: r.working for r in rows if r.agency_id is not None})
+        cal = WorkingCalendar(agency.timezone, overrides=overrides)
+        with self._cal_lock:
+            self._calendars[agency.id] = (time.monotonic(), cal)
+        return cal
+
+    def invalidate_calendars(self) -> None:
+        with self._cal_lock:
+            self._calendars.clear()
+
+    def script_engine(self, s: Session, agency: Agency) -> SafeScriptEngine:
+        return SafeScriptEngine(self.clock, self.calendar(s, agency))
+
+    def _history(
+        self,
+        s: Session,
+        agency_id: int,
+        kind: str,
+        actor: str | None,
+        *,
+        instance_id: str | None = None,
+        element_id: str | None = None,
+        task_id: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
+        s.add(
+            HistoryEvent(
+                agency_id=agency_id,
+                instance_id=instance_id,
+                at=self.now(),
+                actor=actor,
+                kind=kind,
+                element_id=element_id,
+                task_id=task_id,
+                data=_plain(dict(data or {})),
+            )
+        )
+
+    # ------------------------------------------------------------------ deployments
+    def parse(self, filename: str, data: bytes) -> ParsedDiagram:
+        return parse_diagram(data, filename, self.topics)
+
+    def deploy(
+        self,
+        actor: Actor,
+        files: Sequence[tuple[str, bytes]],
+        *,
+        name: str | None = None,
+        source: str | None = None,
+        version_tag: str | None = None,
+        note: str | None = None,
+        duplicate_filtering: bool = True,
+    ) -> DeployResult:
+        """Deploy every process of every file, or nothing: a bad file refuses the whole batch."""
+        if not actor.is_admin:
+            raise PermissionDenied(
+                "Only administrators deploy", "Hanya administrator yang dapat deploy"
+            )
+        if not files:
+            raise DeployError([Problem("No BPMN file given", "Tidak ada berkas BPMN")])
+        parsed: list[ParsedDiagram] = []
+        problems: list[Problem] = []
+        for filename, data in files:
+            try:
+                parsed.append(self.parse(filename, data))
+            except DeployError as e:
+                problems.extend(e.problems)
+        if problems:
+            raise DeployError(problems, files[0][0] if len(files) == 1 else None)
+        keys = [p.key for d in parsed for p in d.processes]
+        dupes = {k for k in keys if keys.count(k) > 1}
+        if dupes:
+            raise DeployError(
+                [
+                    Problem(
+                        f"Process '{k}' appears in more than one file",
+                        f"Proses '{k}' muncul di lebih dari satu berkas",
+                    )
+                    for k in dupes
+                ]
+            )
+        now = self.now()
+        try:
+            with self.sessions.begin() as s:
+                agency = self.agency(s, actor.agency)
+                result_rows: list[tuple[ParsedDiagram, Any, ProcessDefinition | None]] = []
+                for diagram in parsed:
+                    for proc in diagram.processes:
+                        latest = s.scalar(
+                            select(ProcessDefinition)
+                            .where(
+                                ProcessDefinition.agency_id == agency.id,
+                                ProcessDefinition.key == proc.key,
+                            )
+                            .order_by(ProcessDefinition.version.desc())
+                            .limit(1)
+                        )
+                        result_rows.append((diagram, proc, latest))
+                changed = [
+                    r
+                    for r in result_rows
+                    if not (
+                        duplicate_filtering
+                        and r[2] is not None
+                        and r[2].sha256 == r[0].sha256
+                        and (version_tag is None or r[2].version_tag == version_tag)
+                    )
+                ]
+                if not changed:
+                    unchanged = [r[2] for r in result_rows if r[2] is not None]
+                    dep = s.get(Deployment, unchanged[0].deployment_id)
+                    assert dep is not None
+                    return DeployResult(deployment=dep, unchanged=unchanged)
+                dep = Deployment(
+                    agency_id=agency.id,
+                    name=name or parsed[0].filename,
+                    source=source,
+                    note=note,
+                    deployed_by=actor.username,
+                    deployed_at=now,
+                )
+                s.add(dep)
+                s.flush()
+                result = DeployResult(deployment=dep)
+                for diagram, proc, latest in result_rows:
+                    if (diagram, proc, latest) not in changed:
+                        assert latest is not None
+                        result.unchanged.append(latest)
+                        continue
+                    version = (latest.version if latest else 0) + 1
+                    d = ProcessDefinition(
+                        id=f"{proc.key}:{version}:{new_id()}",
+                        agency_id=agency.id,
+                        deployment_id=dep.id,
+                        key=proc.key,
+                        name=proc.name,
+                        version=version,
+                        version_tag=version_tag or proc.version_tag,
+                        resource_name=diagram.filename,
+                        sha256=diagram.sha256,
+                        xml=diagram.xml.decode("utf-8"),
+                        spec_json=self.serializer.dump_spec(proc.spec, proc.subprocess_specs),
+                        forms={k: f.as_dict() for k, f in proc.forms.items()},
+                        start_form=proc.start_form.as_dict(),
+                        topics=sorted(proc.topics),
+                        properties=proc.properties,
+                        history_ttl=proc.history_ttl,
+                        activated_at=now,
+                        created_at=now,
+                    )
+                    s.add(d)
+                    result.deployed.append(d)
+                    self._history(
+                        s,
+                        agency.id,
+                        "definition_deployed",
+                        actor.username,
+                        data={
+                            "definition_id": d.id,
+                            "key": d.key,
+                            "version": version,
+                            "version_tag": d.version_tag,
+                            "note": note,
+                        },
+                    )
+                s.flush()
+                return result
+        except IntegrityError:
+            raise Conflict(
+                "Another deployment of the same process happened at the same time; retry",
+                "Deployment lain untuk proses yang sama terjadi bersamaan; ulangi",
+            )
+
+    def definitions(self, actor: Actor, key: str | None = None) -> list[ProcessDefinition]:
+        with self.sessions() as s:
+            agency = self.agency(s, actor.agency)
+            q = select(ProcessDefinition).where(ProcessDefinition.agency_id == agency.id)
+            if key:
+                q = q.where(ProcessDefinition.key == key)
+            return list(s.scalars(q.order_by(ProcessDefinition.key, ProcessDefinition.version)))
+
+    def _current(self, s: Session, agency_id: int, key: str) -> ProcessDefinition:
+        d = s.scalar(
+            select(ProcessDefinition)
+            .where(
+                ProcessDefinition.agency_id == agency_id,
+                ProcessDefinition.key == key,
+                ProcessDefinition.suspended.is_(False),
+            )
+            .order_by(ProcessDefinition.activated_at.desc(), ProcessDefinition.version.desc())
+            .limit(1)
+        )
+        if d is None:
+            raise NotFound(
+                f"No active process definition '{key}'",
+                f"Tidak ada definisi proses aktif '{key}'",
+                key=key,
+            )
+        return d
+
+    def current_definition(self, actor: Actor, key: str) -> ProcessDefinition:
+        with self.sessions() as s:
+            return self._current(s, self.agency(s, actor.agency).id, key)
+
+    def get_definition(self, actor: Actor, definition_id: str) -> ProcessDefinition:
+        with self.sessions() as s:
+            return self._definition(s, self.agency(s, actor.agency).id, definition_id)
+
+    def _definition(self, s: Session, agency_id: int, definition_id: str) -> ProcessDefinition:
+        d = s.get(ProcessDefinition, definition_id)
+        if d is None or d.agency_id != agency_id:
+            raise NotFound(
+                f"Process definition '{definition_id}' not found",
+                f"Definisi proses '{definition_id}' tidak ditemukan",
+            )
+        return d
+
+    def activate(self, actor: Actor, definition_id: str) -> ProcessDefinition:
+        """Make a version the one new instances start on (rollback); running ones keep theirs."""
+        if not actor.is_admin:
+            raise PermissionDenied(
+                "Only administrators change the active version",
+                "Hanya administrator yang dapat mengganti versi aktif",
+            )
+        with self.sessions.begin() as s:
+            agency = self.agency(s, actor.agency)
+            d = self._definition(s, agency.id, definition_id)
+            d.activated_at = self.now()
+            d.suspended = False
+            self._history(
+                s,
+                agency.id,
+                "definition_activated",
+                actor.username,
+                data={"definition_id": d.id, "key": d.key, "version": d.version},
+            )
+            return d
+
+    # ------------------------------------------------------------------ instances
+    def _next_business_key(self, s: Session, agency: Agency) -> str:
+        year = self.calendar(s, agency).local_date(self.now()).year
+        for _ in range(5):
+            res = s.execute(
+                update(BusinessKeySequence)
+                .where(BusinessKeySequence.agency_id == agency.id, BusinessKeySequence.year == year)
+                .values(last_value=BusinessKeySequence.last_value + 1)
+                .returning(BusinessKeySequence.last_value)
+            ).scalar()
+            if res is not None:
+                return f"{agency.code.upper()}/{year}/{res:06d}"
+            try:
+                with s.begin_nested():
+                    s.add(BusinessKeySequence(agency_id=agency.id, year=year, last_value=0))
+            except IntegrityError:
+                pass
+        raise Conflict("Could not allocate a business key", "Gagal membuat nomor permohonan")
+
+    def start(
+        self,
+        actor: Actor,
+        key: str | None = None,
+        *,
+        definition_id: str | None = None,
+        values: Mapping[str, Any] | None = None,
+        variables: Mapping[str, Any] | None = None,
+        business_key: str | None = None,
+    ) -> ProcessInstance:
+        """Start an instance; ``values`` are checked against the start form, ``variables`` are
+        trusted inputs from integrations (names must still be plain identifiers)."""
+        for name in variables or {}:
+            if not _VAR_NAME.fullmatch(name) or name.startswith("__"):
+                raise SopflowError(
+                    f"Invalid variable name '{name}'", f"Nama variabel '{name}' tidak sah"
+                )
+        try:
+            with self.sessions.begin() as s:
+                agency = self.agency(s, actor.agency)
+                if definition_id:
+                    d = self._definition(s, agency.id, definition_id)
+                elif key:
+                    d = self._current(s, agency.id, key)
+                else:
+                    raise NotFound("No process given", "Proses tidak disebutkan")
+                if d.suspended:
+                    raise Conflict("This version is suspended", "Versi ini ditangguhkan")
+                form = Form.from_dict(d.start_form)
+                clean = form.validate(values or {}) if (form or values) else {}
+                data = {**copy.deepcopy(dict(variables or {})), **copy.deepcopy(clean)}
+                initiator = d.properties.get("initiator")
+                if initiator:
+                    data[initiator] = actor.username
+                spec, subs = self.serializer.load_spec(d.id, d.spec_json)
+                engine = self.script_engine(s, agency)
+                wf = BpmnWorkflow(spec, subs, script_engine=engine)
+                for t in wf.get_tasks(state=TaskState.READY):
+                    t.data.update(copy.deepcopy(data))
+                bk = business_key or self._next_business_key(s, agency)
+                inst = ProcessInstance(
+                    id=new_id(),
+                    agency_id=agency.id,
+                    definition_id=d.id,
+                    business_key=bk,
+                    state="running",
+                    state_json="",
+                    variables={},
+                    started_by=actor.username,
+                    started_at=self.now(),
+                )
+                inst.definition = d
+                sla = d.properties.get("sla")
+                if sla:
+                    inst.sla_due_at = self._eval_moment(engine, sla, data, agency)
+                s.add(inst)
+                s.flush()
+                self._history(
+                    s,
+                    agency.id,
+                    "instance_started",
+                    actor.username,
+                    instance_id=inst.id,
+                    data={"values": clean, "definition_id": d.id, "business_key": bk},
+                )
+                self._advance(s, agency, inst, wf, actor.username)
+                return inst
+        except IntegrityError:
+            raise Conflict(
+                f"Business key '{business_key}' is already used",
+                f"Nomor permohonan '{business_key}' sudah dipakai",
+            )
+
+    def _eval_moment(
+        self, engine: SafeScriptEngine, text: str, data: Mapping[str, Any], agency: Agency
+    ) -> datetime | None:
+        value: Any = text
+        if is_juel(text):
+            value = engine.evaluate_data(text, dict(data))
+        if isinstance(value, str) and value.upper().startswith("P"):
+            return engine.timer_due("duration", value)
+        return _as_datetime(value, engine.calendar.tz)
+
+    def _load(self, s: Session, inst: ProcessInstance, agency: Agency) -> BpmnWorkflow:
+        d = inst.definition
+        spec, subs = self.serializer.load_spec(d.id, d.spec_json)
+        wf = self.serializer.load_state(inst.state_json, spec, subs)
+        wf.script_engine = self.script_engine(s, agency)
+        return wf
+
+    def _instance(
+        self, s: Session, agency_id: int | None, instance_id: str, lock: bool = False
+    ) -> ProcessInstance:
+        q = select(ProcessInstance).where(ProcessInstance.id == instance_id)
+        if lock and self._is_pg(s):
+            q = q.with_for_update(of=ProcessInstance)
+        inst = s.scalar(q)
+        if inst is None or (agency_id is not None and inst.agency_id != agency_id):
+            raise NotFound(
+                f"Process instance '{instance_id}' not found",
+                f"Instance proses '{instance_id}' tidak ditemukan",
+            )
+        return inst
+
+    def _with_instance(self, fn: Callable[[], T]) -> T:
+        """Retry an action that re-reads everything it needs when a concurrent save won."""
+        for attempt in range(self.settings.conflict_retries):
+            try:
+                return fn()
+            except StaleDataError:
+                if attempt == self.settings.conflict_retries - 1:
+                    break
+                time.sleep(0.005 * (attempt + 1))
+        raise Conflict(
+            "The request was changed by someone else at the same time; reload and retry",
+            "Permohonan diubah orang lain pada saat yang sama; muat ulang lalu coba lagi",
+        )
+
+    def _advance(
+        self, s: Session, agency: Agency, inst: ProcessInstance, wf: BpmnWorkflow, actor: str | None
+    ) -> None:
+        waiting_timers = {
+            t.id: t
+            for t in _tasks(wf, TaskState.WAITING)
+            if isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)
+        }
+        try:
+            wf.do_engine_steps()
+        except SpiffWorkflowException as e:
+            raise self._workflow_error(e)
+        for tid, t in waiting_timers.items():
+            if t.state == TaskState.COMPLETED or (
+                t.state != TaskState.WAITING
+                and t.state & TaskState.FINISHED_MASK
+                and t.state != TaskState.CANCELLED
+            ):
+                self._history(
+                    s,
+                    agency.id,
+                    "timer_fired",
+                    "timer",
+                    instance_id=inst.id,
+                    element_id=t.task_spec.bpmn_id,
+                    task_id=str(tid),
+                )
+        self._sync(s, agency, inst, wf)
+        inst.state_json = self.serializer.dump_state(wf)
+        s.flush()
+
+    def _workflow_error(self, e: Exception) -> WorkflowError:
+        task = getattr(e, "task", None)
+        element = getattr(getattr(task, "task_spec", None), "bpmn_id", None) if task else None
+        cause = getattr(e, "exception", None)
+        msg = str(cause) if isinstance(cause, SopflowError) else str(e)
+        return WorkflowError(
+            f"The process cannot continue at '{element}': {msg}",
+            f"Proses tidak dapat berlanjut di '{element}': {msg}",
+            element_id=element,
+        )
+
+    def _sync(self, s: Session, agency: Agency, inst: ProcessInstance, wf: BpmnWorkflow) -> None:
+        """Project the workflow onto inbox, job queue, timers, SLA and variables."""
+        now = self.now()
+        engine: SafeScriptEngine = wf.script_engine
+        tz = engine.calendar.tz
+        open_rows = {
+            h.id: h
+            for h in s.scalars(
+                select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open")
+            )
+        }
+        job_rows = {
+            j.id: j
+            for j in s.scalars(select(ExternalTask).where(ExternalTask.instance_id == inst.id))
+        }
+        steps: list[str] = []
+        ready = [t for t in _tasks(wf, TaskState.READY) if _is_human(t)]
+        for t in ready:
+            tid = str(t.id)
+            steps.append(t.task_spec.bpmn_name or t.task_spec.bpmn_id)
+            if open_rows.pop(tid, None) is not None:
+                continue
+            self._create_human_task(s, agency, inst, t, engine, tz, now)
+        for row in open_rows.values():
+            row.state = "cancelled"
+            row.completed_at = now
+            self._history(
+                s,
+                agency.id,
+                "task_cancelled",
+                None,
+                instance_id=inst.id,
+                element_id=row.element_id,
+                task_id=row.id,
+            )
+        started = [
+            t for t in _tasks(wf, TaskState.STARTED) if isinstance(t.task_spec, ExternalServiceTask)
+        ]
+        for t in started:
+            tid = str(t.id)
+            steps.append(t.task_spec.bpmn_name or t.task_spec.bpmn_id)
+            if job_rows.pop(tid, None) is not None:
+                continue
+            inputs = self._inputs(t, engine)
+            s.add(
+                ExternalTask(
+                    id=tid,
+                    agency_id=agency.id,
+                    instance_id=inst.id,
+                    element_id=t.task_spec.bpmn_id,
+                    topic=t.task_spec.topic,
+                    state="available",
+                    variables=_plain(inputs),
+                    available_at=now,
+                    retries=None,
+                    attempts=0,
+                    priority=int(t.task_spec.priority)
+                    if (t.task_spec.priority or "").isdigit()
+                    else 0,
+                    created_at=now,
+                )
+            )
+            self._history(
+                s,
+                agency.id,
+                "job_created",
+                None,
+                instance_id=inst.id,
+                element_id=t.task_spec.bpmn_id,
+                task_id=tid,
+                data={"topic": t.task_spec.topic},
+            )
+        for row in job_rows.values():
+            s.delete(row)
+            s.execute(
+                update(Incident)
+                .where(Incident.external_task_id == row.id, Incident.resolved_at.is_(None))
+                .values(resolved_at=now, resolved_by="engine")
+            )
+        # timers and SLA
+        dues: list[datetime] = []
+        sla_candidates: list[datetime] = []
+        for t in _tasks(wf, TaskState.WAITING):
+            due = self._timer_due(t)
+            if due is None:
+                continue
+            dues.append(due)
+            attached = self._attached_to(t)
+            if attached is not None and isinstance(attached.task_spec, SubWorkflowTask):
+                sla_candidates.append(due)
+        if inst.sla_due_at is None and sla_candidates:
+            inst.sla_due_at = min(sla_candidates)
+        if inst.sla_due_at and inst.sla_breached_at is None:
+            if now >= inst.sla_due_at:
+                inst.sla_breached_at = now
+                self._history(
+                    s,
+                    agency.id,
+                    "sla_breached",
+                    "timer",
+                    instance_id=inst.id,
+                    data={"due": inst.sla_due_at},
+                )
+            else:
+                dues.append(inst.sla_due_at)
+        inst.next_timer_at = min(dues) if dues else None
+        inst.current_step = ", ".join(dict.fromkeys(steps))[:500] or None
+        inst.variables = _plain(self._variables(wf))
+        if wf.is_completed() and inst.state == "running":
+            inst.state = "completed"
+            inst.ended_at = now
+            inst.next_timer_at = None
+            self._history(s, agency.id, "instance_completed", None, instance_id=inst.id)
+
+    def _create_human_task(
+        self,
+        s: Session,
+        agency: Agency,
+        inst: ProcessInstance,
+        t: Any,
+        engine: SafeScriptEngine,
+        tz: Any,
+        now: datetime,
+    ) -> None:
+        spec = t.task_spec
+        data = dict(t.data)
+
+        def ev(text: str | None) -> Any:
+            if not text:
+                return None
+            return engine.evaluate_data(text, data) if is_juel(text) else text
+
+        groups = list(getattr(spec, "candidate_groups", []))
+        users = list(getattr(spec, "candidate_users", []))
+        groups = [str(g) for x in groups for g in ([ev(x)] if is_juel(x) else [x]) if g]
+        users = [str(u) for x in users for u in ([ev(x)] if is_juel(x) else [x]) if u]
+        assignee = ev(getattr(spec, "assignee", None))
+        due = None
+        boundary = [self._timer_due(b) for b in self._boundaries(t)]
+        boundary = [b for b in boundary if b is not None]
+        if boundary:
+            due = min(boundary)
+        elif getattr(spec, "due_date", None):
+            due = self._eval_moment(engine, spec.due_date, data, agency)
+        follow = getattr(spec, "follow_up", None)
+        prio = ev(getattr(spec, "priority", None))
+        row = HumanTask(
+            id=str(t.id),
+            agency_id=agency.id,
+            instance_id=inst.id,
+            element_id=spec.bpmn_id,
+            name=spec.bpmn_name,
+            lane=spec.lane,
+            state="open",
+            assignee=str(assignee) if assignee else None,
+            form=getattr(spec, "form", None) or {"fields": []},
+            priority=int(prio) if str(prio or "").isdigit() else 50,
+            created_at=now,
+            due_at=due,
+            follow_up_at=self._eval_moment(engine, follow, data, agency) if follow else None,
+        )
+        row.candidates = [TaskCandidate(kind="group", value=g) for g in dict.fromkeys(groups)] + [
+            TaskCandidate(kind="user", value=u) for u in dict.fromkeys(users)
+        ]
+        s.add(row)
+        self._history(
+            s,
+            agency.id,
+            "task_created",
+            None,
+            instance_id=inst.id,
+            element_id=spec.bpmn_id,
+            task_id=row.id,
+            data={"candidate_groups": groups, "assignee": row.assignee, "due": due},
+        )
+
+    @staticmethod
+    def _timer_due(t: Any) -> datetime | None:
+        definition = getattr(t.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition):
+            return None
+        value = t._get_internal_data("event_value")
+        if isinstance(value, dict):
+            value = value.get("next") if value.get("cycles") != 0 else None
+        if not value:
+            return None
+        return datetime.fromisoformat(value)
+
+    @staticmethod
+    def _boundaries(t: Any) -> list[Any]:
+        parent = t.parent
+        if parent is None or not parent.task_spec.name.endswith(".BoundaryEventSplit"):
+            return []
+        return [c for c in parent.children if c is not t and c.state == TaskState.WAITING]
+
+    @staticmethod
+    def _attached_to(t: Any) -> Any:
+        parent = t.parent
+        if parent is None or not parent.task_spec.name.endswith(".BoundaryEventSplit"):
+            return None
+        return next(
+            (
+                c
+                for c in parent.children
+                if not isinstance(c.task_spec, CatchingEvent)
+                or c.task_spec.__class__.__name__ != "BoundaryEvent"
+            ),
+            None,
+        )
+
+    def _inputs(self, t: Any, engine: SafeScriptEngine) -> dict[str, Any]:
+        data = dict(t.data)
+        out: dict[str, Any] = {}
+
+        def ev(text: str) -> Any:
+            return engine.evaluate_data(text, data) if ("${" in text or "#{" in text) else text
+
+        try:
+            for name, kind, value in t.task_spec.input_parameters:
+                if kind == "list":
+                    out[name] = [ev(v) for v in value]
+                elif kind == "map":
+                    out[name] = {k: ev(v) for k, v in value.items()}
+                else:
+                    out[name] = ev(value)
+        except ExpressionError as e:
+            raise WorkflowError(
+                f"Input mapping of '{t.task_spec.bpmn_id}' failed: {e.message_en}",
+                f"Pemetaan input '{t.task_spec.bpmn_id}' gagal: {e.message_id}",
+                element_id=t.task_spec.bpmn_id,
+            )
+        return out
+
+    @staticmethod
+    def _variables(wf: BpmnWorkflow) -> dict[str, Any]:
+        if wf.is_completed():
+            done = wf.get_tasks(state=TaskState.COMPLETED)
+            last = max(done, key=lambda t: t.last_state_change) if done else None
+            return dict(last.data) if last else {}
+        merged: dict[str, Any] = {}
+        live = [
+            t for t in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING)
+        ]
+        for t in sorted(live, key=lambda t: t.last_state_change):
+            merged.update(t.data)
+        return merged
+
+    # ------------------------------------------------------------------ queries
+    def get_instance(self, actor: Actor, instance_id: str) -> ProcessInstance:
+        with self.sessions() as s:
+            return self._instance(s, self.agency(s, actor.agency).id, instance_id)
+
+    def instance_by_business_key(self, actor: Actor, business_key: str) -> ProcessInstance:
+        with self.sessions() as s:
+            agency = self.agency(s, actor.agency)
+            inst = s.scalar(
+                select(ProcessInstance).where(
+                    ProcessInstance.business_key == business_key,
+                    ProcessInstance.agency_id == agency.id,
+                )
+            )
+            if inst is None:
+                raise NotFound(
+                    f"Request '{business_key}' not found",
+                    f"Permohonan '{business_key}' tidak ditemukan",
+                )
+            return inst
+
+    def instances(
+        self, actor: Actor, *, state: str | None = None, key: str | None = None, limit: int = 200
+    ) -> list[ProcessInstance]:
+        with self.sessions() as s:
+            agency = self.agency(s, actor.agency)
+            q = select(ProcessInstance).where(ProcessInstance.agency_id == agency.id)
+            if state:
+                q = q.where(ProcessInstance.state == state)
+            if key:
+                q = q.join(ProcessDefinition).where(ProcessDefinition.key == key)
+            return list(s.scalars(q.order_by(ProcessInstance.started_at.desc()).limit(limit)))
+
+    def all_instances(self, *, limit: int = 500) -> list[tuple[str, ProcessInstance]]:
+        """Every agency's instances, for the operator's command line (``sopflow instances``)."""
+        with self.sessions() as s:
+            rows = s.execute(
+                select(Agency.code, ProcessInstance)
+                .join(ProcessInstance, ProcessInstance.agency_id == Agency.id)
+                .order_by(ProcessInstance.started_at.desc())
+                .limit(limit)
+            ).all()
+            return [(r[0], r[1]) for r in rows]
+
+    def overdue_instances(self, actor: Actor) -> list[ProcessInstance]:
+        with self.sessions() as s:
+            agency = self.agency(s, actor.agency)
+            return list(
+                s.scalars(
+                    select(ProcessInstance)
+                    .where(
+                        ProcessInstance.agency_id == agency.id,
+                        ProcessInstance.state == "running",
+                        ProcessInstance.sla_due_at < self.now(),
+                    )
+                    .order_by(ProcessInstance.sla_due_at)
+                )
+            )
+
+    def inbox(
+        self,
+        actor: Actor,
+        *,
+        overdue: bool = False,
+        include_assigned_to_others: bool = False,
+        instance_id: str | None = None,
+    ) -> list[HumanTask]:
+        """Open tasks the actor may work on: assigned to them, or unassigned in their groups."""
+        with self.sessions() as s:
+            agency = self.agency(s, actor.agency)
+            q = select(HumanTask).where(HumanTask.agency_id == agency.id, HumanTask.state == "open")
+            if instance_id:
+                q = q.where(HumanTask.instance_id == instance_id)
+            if not actor.is_admin:
+                mine = select(TaskCandidate.task_id).where(
+                    or_(
+                        (TaskCandidate.kind == "group")
+                        & TaskCandidate.value.in_(sorted(actor.groups)),
+                        (TaskCandidate.kind == "user") & (TaskCandidate.value == actor.username),
+                    )
+                )
+                visible = or_(HumanTask.assignee == actor.username, HumanTask.id.in_(mine))
+                q = q.where(visible)
+                if not include_assigned_to_others:
+                    q = q.where(
+                        or_(HumanTask.assignee.is_(None), HumanTask.assignee == actor.username)
+                    )
+            if overdue:
+                q = q.where(HumanTask.due_at < self.now())
+            return list(
+                s.scalars(
+                    q.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+                )
+            )
+
+    def get_task(self, actor: Actor, task_id: str) -> HumanTask:
+        with self.sessions() as s:
+            return self._task(s, self.agency(s, actor.agency).id, task_id)
+
+    def _task(self, s: Session, agency_id: int, task_id: str) -> HumanTask:
+        t = s.get(HumanTask, task_id)
+        if t is None or t.agency_id != agency_id:
+            raise NotFound(f"Task '{task_id}' not found", f"Tugas '{task_id}' tidak ditemukan")
+        return t
+
+    def history(self, actor: Actor, instance_id: str) -> list[HistoryEvent]:
+        with self.sessions() as s:
+            agency = self.agency(s, actor.agency)
+            self._instance(s, agency.id, instance_id)
+            return list(
+                s.scalars(
+                    select(HistoryEvent)
+                    .where(HistoryEvent.instance_id == instance_id)
+                    .order_by(HistoryEvent.id)
+                )
+            )
+
+    # ------------------------------------------------------------------ human tasks
+    def _may_work(self, actor: Actor, t: HumanTask) -> bool:
+        if actor.is_admin:
+            return True
+        if t.assignee == actor.username:
+            return True
+        return bool(set(t.candidate_groups) & actor.groups) or actor.username in t.candidate_users
+
+    def claim(self, actor: Actor, task_id: str, user: str | None = None) -> HumanTask:
+        with self.sessions.begin() as s:
+            agency = self.agency(s, actor.agency)
+            t = self._task(s, agency.id, task_id)
+            if t.state != "open":
+                raise Conflict("Task is already finished", "Tugas sudah selesai")
+            if not self._may_work(actor, t):
+                raise PermissionDenied(
+                    "This task is not for your groups", "Tugas ini bukan untuk grup Anda"
+                )
+            target = user or actor.username
+            if target != actor.username and not actor.is_admin:
+                raise PermissionDenied(
+                    "Only administrators assign tasks to others",
+                    "Hanya administrator yang dapat menugaskan ke orang lain",
+                )
+            if t.assignee and t.assignee != target and not actor.is_admin:
+                raise Conflict(
+                    f"Task is already claimed by {t.assignee}",
+                    f"Tugas sudah diambil oleh {t.assignee}",
+                )
+            res = s.execute(
+                update(HumanTask)
+                .where(
+                    HumanTask.id == t.id,
+                    HumanTask.state == "open",
+                    HumanTask.assignee.is_(None)
+                    if not actor.is_admin or not t.assignee
+                    else HumanTask.assignee == t.assignee,
+                )
+                .values(assignee=target)
+            )
+            if res.rowcount != 1:
+                raise Conflict(
+                    "Someone else claimed the task first", "Tugas sudah diambil orang lain"
+                )
+            self._history(
+                s,
+                agency.id,
+                "task_claimed",
+                actor.username,
+                instance_id=t.instance_id,
+                element_id=t.element_id,
+                task_id=t.id,
+                data={"assignee": target},
+            )
+            t.assignee = target
+            return t
+
+    def unclaim(self, actor: Actor, task_id: str) -> HumanTask:
+        with self.sessions.begin() as s:
+            agency = self.agency(s, actor.agency)
+            t = self._task(s, agency.id, task_id)
+            if t.assignee and t.assignee != actor.username and not actor.is_admin:
+                raise PermissionDenied(
+                    "Only the assignee or an administrator can release the task",
+                    "Hanya pemegang tugas atau administrator yang dapat melepasnya",
+                )
+            t.assignee = None
+            self._history(
+                s,
+                agency.id,
+                "task_unclaimed",
+                actor.username,
+                instance_id=t.instance_id,
+                element_id=t.element_id,
+                task_id=t.id,
+            )
+            return t
+
+    def complete_task(
+        self,
+        actor: Actor,
+        task_id: str,
+        values: Mapping[str, Any] | None = None,
+        *,
+        allow_unknown: bool = False,
+    ) -> ProcessInstance:
+        """Validate the form on the server, complete the task and run to the next wait state."""
+
+        def attempt() -> ProcessInstance:
+            with self.sessions.begin() as s:
+                agency = self.agency(s, actor.agency)
+                ht = self._task(s, agency.id, task_id)
+                if ht.state != "open":
+                    raise Conflict(
+                        "This task was already completed",
+                        "Tugas ini sudah diselesaikan",
+                        task_id=task_id,
+                    )
+                if not self._may_work(actor, ht):
+                    raise PermissionDenied(
+                        "This task is not for your groups",
+                        "Tugas ini bukan untuk grup Anda",
+                        task_id=task_id,
+                    )
+                if ht.assignee and ht.assignee != actor.username and not actor.is_admin:
+                    raise PermissionDenied(
+                        f"This task is claimed by {ht.assignee}",
+                        f"Tugas ini sedang dipegang {ht.assignee}",
+                    )
+                inst = self._instance(s, agency.id, ht.instance_id, lock=True)
+                wf = self._load(s, inst, agency)
+                task = wf.get_task_from_id(UUID(task_id))
+                if task is None or task.state != TaskState.READY:
+                    raise Conflict(
+                        "This task is no longer waiting", "Tugas ini tidak lagi menunggu"
+                    )
+                form = Form.from_dict(ht.form)
+                clean = form.validate(values or {}, current=task.data, allow_unknown=allow_unknown)
+                task.data.update(copy.deepcopy(clean))
+                try:
+                    task.run()
+                except SpiffWorkflowException as e:
+                    raise self._workflow_error(e)
+                ht.state = "completed"
+                ht.completed_at = self.now()
+                ht.completed_by = actor.username
+                self._history(
+                    s,
+                    agency.id,
+                    "task_completed",
+                    actor.username,
+                    instance_id=inst.id,
+                    element_id=ht.element_id,
+                    task_id=ht.id,
+                    data={"values": clean},
+                )
+                self._advance(s, agency, inst, wf, actor.username)
+                return inst
+
+        return self._with_instance(attempt)
+
+    # ------------------------------------------------------------------ timers
+    def fire_due_timers(self, limit: int = 100) -> int:
+        """The poller's one step: ``refresh_timers`` then ``do_engine_steps`` on due instances."""
+        now = self.now()
+        with self.sessions() as s:
+            ids = list(
+                s.scalars(
+                    select(ProcessInstance.id)
+                    .where(ProcessInstance.state == "running", ProcessInstance.next_timer_at <= now)
+                    .order_by(ProcessInstance.next_timer_at)
+                    .limit(limit)
+                )
+            )
+        fired = 0
+        for iid in ids:
+            try:
+                if self._fire_instance(iid, now):
+                    fired += 1
+            except Conflict:
+                continue  # someone else advanced it; the next poll sees the new due time
+            except SopflowError as e:
+                self._timer_incident(iid, e)
+        return fired
+
+    def _fire_instance(self, instance_id: str, now: datetime) -> bool:
+        def attempt() -> bool:
+            with self.sessions.begin() as s:
+                q = select(ProcessInstance).where(
+                    ProcessInstance.id == instance_id,
+                    ProcessInstance.state == "running",
+                    ProcessInstance.next_timer_at <= now,
+                )
+                if self._is_pg(s):
+                    q = q.with_for_update(skip_locked=True, of=ProcessInstance)
+                inst = s.scalar(q)
+                if inst is None:
+                    return False
+                agency = s.get(Agency, inst.agency_id)
+                assert agency is not None
+                wf = self._load(s, inst, agency)
+                wf.refresh_timers()
+                self._advance(s, agency, inst, wf, "timer")
+                return True
+
+        return self._with_instance(attempt)
+
+    def _timer_incident(self, instance_id: str, err: SopflowError) -> None:
+        with self.sessions.begin() as s:
+            inst = s.get(ProcessInstance, instance_id)
+            if inst is None:
+                return
+            inst.next_timer_at = None  # stop polling it until an admin retries
+            s.add(
+                Incident(
+                    agency_id=inst.agency_id,
+                    instance_id=inst.id,
+                    kind="failedTimer",
+                    element_id=err.context.get("element_id"),
+                    message=str(err),
+                    created_at=self.now(),
+                )
+            )
+            self._history(
+                s,
+                inst.agency_id,
+                "incident_created",
+                "timer",
+                instance_id=inst.id,
+                data={"message": str(err)},
+            )
+
+    # ------------------------------------------------------------------ external tasks
+    def fetch_and_lock(
+        self,
+        worker_id: str,
+        topics: Sequence[TopicRequest],
+        max_tasks: int = 1,
+        *,
+        agency: str | None = None,
+        business_key: str | None = None,
+    ) -> list[LockedTask]:
+        """Claim up to ``max_tasks`` jobs; a conditional UPDATE makes each claim atomic on any
+        database, and SKIP LOCKED keeps PostgreSQL workers from queueing behind each other."""
+        if not topics or max_tasks <= 0:
+            return []
+        by_topic = {t.topic: t for t in topics}
+        now = self.now()
+        claimable = or_(
+            (ExternalTask.state == "available") & (ExternalTask.available_at <= now),
+            (ExternalTask.state == "locked") & (ExternalTask.lock_expires_at <= now),
+        )
+        with self.sessions.begin() as s:
+            q = select(ExternalTask).where(ExternalTask.topic.in_(list(by_topic)), claimable)
+            if agency is not None:
+                q = q.where(ExternalTask.agency_id == self.agency(s, agency).id)
+            if business_key is not None:
+                q = q.join(ProcessInstance, ProcessInstance.id == ExternalTask.instance_id).where(
+                    ProcessInstance.business_key == business_key
+                )
+            q = q.order_by(ExternalTask.priority.desc(), ExternalTask.created_at).limit(max_tasks)
+            if self._is_pg(s):
+                q = q.with_for_update(skip_locked=True, of=ExternalTask)
+            out: list[LockedTask] = []
+            for job in s.scalars(q).all():
+                req = by_topic[job.topic]
+                expires = now + timedelta(milliseconds=max(req.lock_duration_ms, 1))
+                res = s.execute(
+                    update(ExternalTask)
+                    .where(ExternalTask.id == job.id, claimable)
+                    .values(
+                        state="locked",
+                        worker_id=worker_id,
+                        lock_expires_at=expires,
+                        attempts=ExternalTask.attempts + 1,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if res.rowcount != 1:
+                    continue
+                inst = s.get(ProcessInstance, job.instance_id)
+                ag = s.get(Agency, job.agency_id)
+                assert inst is not None and ag is not None
+                variables = {**inst.variables, **job.variables}
+                if req.variables is not None:
+                    variables = {k: v for k, v in variables.items() if k in req.variables}
+                out.append(
+                    LockedTask(
+                        id=job.id,
+                        topic=job.topic,
+                        worker_id=worker_id,
+                        agency=ag.code,
+                        instance_id=inst.id,
+                        business_key=inst.business_key,
+                        definition_id=inst.definition_id,
+                        definition_key=inst.definition.key,
+                        element_id=job.element_id,
+                        variables=variables,
+                        retries=job.retries,
+                        attempts=job.attempts + 1,
+                        lock_expires_at=expires,
+                        priority=job.priority,
+                        error_message=job.error_message,
+                    )
+                )
+            return out
+
+    def _job(
+        self,
+        s: Session,
+        task_id: str,
+        agency: str | None,
+        worker_id: str | None,
+        lock: bool = False,
+    ) -> ExternalTask:
+        q = select(ExternalTask).where(ExternalTask.id == task_id)
+        if lock and self._is_pg(s):
+            q = q.with_for_update(of=ExternalTask)
+        job = s.scalar(q)
+        if job is None or (agency is not None and job.agency_id != self.agency(s, agency).id):
+            raise NotFound(
+                f"External task '{task_id}' not found", f"External task '{task_id}' tidak ditemukan"
+            )
+        if worker_id is not None and (job.state != "locked" or job.worker_id != worker_id):
+            raise Conflict(
+                f"External task '{task_id}' is not locked by worker '{worker_id}'",
+                f"External task '{task_id}' tidak dikunci oleh worker '{worker_id}'",
+            )
+        return job
+
+    def complete_external(
+        self,
+        worker_id: str,
+        task_id: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        agency: str | None = None,
+    ) -> None:
+        variables = dict(variables or {})
+        for name in variables:
+            if not _VAR_NAME.fullmatch(name) or name.startswith("__"):
+                raise SopflowError(
+                    f"Invalid variable name '{name}'", f"Nama variabel '{name}' tidak sah"
+                )
+
+        def attempt() -> None:
+            with self.sessions.begin() as s:
+                job = self._job(s, task_id, agency, worker_id, lock=True)
+                ag = s.get(Agency, job.agency_id)
+                assert ag is not None
+                inst = self._instance(s, None, job.instance_id, lock=True)
+                wf = self._load(s, inst, ag)
+                task = wf.get_task_from_id(UUID(task_id))
+                if task is None or task.state != TaskState.STARTED:
+                    raise Conflict(
+                        "The service task is no longer waiting", "Service task tidak lagi menunggu"
+                    )
+                task.data.update(copy.deepcopy(variables))
+                self._outputs(task, wf.script_engine, variables)
+                try:
+                    task.complete()
+                except SpiffWorkflowException as e:
+                    raise self._workflow_error(e)
+                self._history(
+                    s,
+                    ag.id,
+                    "job_completed",
+                    worker_id,
+                    instance_id=inst.id,
+                    element_id=job.element_id,
+                    task_id=job.id,
+                    data={"topic": job.topic, "variables": variables},
+                )
+                self._advance(s, ag, inst, wf, worker_id)
+
+        self._with_instance(attempt)
+
+    def _outputs(self, task: Any, engine: SafeScriptEngine, variables: Mapping[str, Any]) -> None:
+        for name, kind, value in task.task_spec.output_parameters:
+            if kind == "text":
+                task.data[name] = (
+                    engine.evaluate_data(value, dict(task.data))
+                    if ("${" in value or "#{" in value)
+                    else value
+                )
+
+    def fail_external(
+        self,
+        worker_id: str,
+        task_id: str,
+        message: str,
+        *,
+        details: str | None = None,
+        retries: int | None = None,
+        retry_timeout_ms: int = 0,
+        agency: str | None = None,
+    ) -> ExternalTask:
+        """Record a failure: back to the queue after ``retry_timeout_ms`` or, when no retries
+        are left, an incident that an administrator can retry."""
+        with self.sessions.begin() as s:
+            job = self._job(s, task_id, agency, worker_id, lock=True)
+            now = self.now()
+            left = (
+                retries
+                if retries is not None
+                else max((job.retries or self.settings.default_retries) - 1, 0)
+            )
+            job.retries = left
+            job.error_message = (message or "")[:4000]
+            job.error_details = details[:65000] if details else None
+            job.worker_id = None
+            job.lock_expires_at = None
+            if left <= 0:
+                job.state = "incident"
+                s.add(
+                    Incident(
+                        agency_id=job.agency_id,
+                        instance_id=job.instance_id,
+                        external_task_id=job.id,
+                        element_id=job.element_id,
+                        kind="failedExternalTask",
+                        message=job.error_message,
+                        details=job.error_details,
+                        created_at=now,
+                    )
+                )
+                self._history(
+                    s,
+                    job.agency_id,
+                    "incident_created",
+                    worker_id,
+                    instance_id=job.instance_id,
+                    element_id=job.element_id,
+                    task_id=job.id,
+                    data={"topic": job.topic, "message": job.error_message},
+                )
+            else:
+                job.state = "available"
+                job.available_at = now + timedelta(milliseconds=max(retry_timeout_ms, 0))
+                self._history(
+                    s,
+                    job.agency_id,
+                    "job_failed",
+                    worker_id,
+                    instance_id=job.instance_id,
+                    element_id=job.element_id,
+                    task_id=job.id,
+                    data={"topic": job.topic, "message": job.error_message, "retries": left},
+                )
+            return job
+
+    def bpmn_error_external(
+        self,
+        worker_id: str,
+        task_id: str,
+        code: str,
+        message: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        agency: str | None = None,
+    ) -> bool:
+        """Route a business error to the nearest boundary event catching ``code``.
+
+        Returns False, and raises an incident instead, when nothing catches it: dropping the
+        error would silently end the request."""
+        variables = dict(variables or {})
+
+        def attempt() -> bool:
+            with self.sessions.begin() as s:
+                job = self._job(s, task_id, agency, worker_id, lock=True)
+                ag = s.get(Agency, job.agency_id)
+                assert ag is not None
+                inst = self._instance(s, None, job.instance_id, lock=True)
+                wf = self._load(s, inst, ag)
+                task = wf.get_task_from_id(UUID(task_id))
+                if task is None or task.state != TaskState.STARTED:
+                    raise Conflict(
+                        "The service task is no longer waiting", "Service task tidak lagi menunggu"
+                    )
+                catcher = self._error_catcher(wf, task, code)
+                if catcher is None:
+                    job.state = "incident"
+                    job.worker_id = None
+                    job.error_message = f"Unhandled BPMN error {code}: {message or ''}".strip()
+                    s.add(
+                        Incident(
+                            agency_id=ag.id,
+                            instance_id=inst.id,
+                            external_task_id=job.id,
+                            element_id=job.element_id,
+                            kind="unhandledBpmnError",
+                            message=f"No boundary event catches BPMN error '{code}' / "
+                            f"Tidak ada boundary event yang menangkap galat BPMN '{code}'",
+                            details=message,
+                            created_at=self.now(),
+                        )
+                    )
+                    self._history(
+                        s,
+                        ag.id,
+                        "incident_created",
+                        worker_id,
+                        instance_id=inst.id,
+                        element_id=job.element_id,
+                        task_id=job.id,
+                        data={"code": code, "message": message},
+                    )
+                    return False
+                task.data.update(copy.deepcopy(variables))
+                # Camunda sets only the variables the worker sent; code and message go to history
+                event = BpmnEvent(ErrorEventDefinition(code, code=code), copy.deepcopy(variables))
+                catcher.task_spec.catch(catcher, event)
+                catcher.task_spec._update(catcher)
+                self._history(
+                    s,
+                    ag.id,
+                    "bpmn_error",
+                    worker_id,
+                    instance_id=inst.id,
+                    element_id=job.element_id,
+                    task_id=job.id,
+                    data={"code": code, "message": message, "caught_by": catcher.task_spec.bpmn_id},
+                )
+                self._advance(s, ag, inst, wf, worker_id)
+                return True
+
+        return self._with_instance(attempt)
+
+    @staticmethod
+    def _error_catcher(wf: BpmnWorkflow, task: Any, code: str) -> Any:
+        probe = BpmnEvent(ErrorEventDefinition(code, code=code))
+        current = task
+        while current is not None:
+            for b in Engine._boundaries(current):
+                definition = getattr(b.task_spec, "event_definition", None)
+                if isinstance(definition, ErrorEventDefinition) and definition.code in (None, code):
+                    if b.task_spec.event_definition.catches(b, probe) or definition.code is None:
+                        return b
+            parent_id = current.workflow.parent_task_id
+            current = wf.get_task_from_id(parent_id) if parent_id is not None else None
+        return None
+
+    def extend_lock(
+        self, worker_id: str, task_id: str, new_duration_ms: int, *, agency: str | None = None
+    ) -> None:
+        with self.sessions.begin() as s:
+            job = self._job(s, task_id, agency, worker_id, lock=True)
+            job.lock_expires_at = self.now() + timedelta(milliseconds=max(new_duration_ms, 1))
+
+    def unlock(self, task_id: str, *, agency: str | None = None) -> None:
+        with self.sessions.begin() as s:
+            job = self._job(s, task_id, agency, None, lock=True)
+            if job.state == "locked":
+                job.state = "available"
+                job.worker_id = None
+                job.lock_expires_at = None
+
+    def external_tasks(
+        self, actor: Actor, *, topic: str | None = None, instance_id: str | None = None
+    ) -> list[ExternalTask]:
+        with self.sessions() as s:
+            agency = self.agency(s, actor.agency)
+            q = select(ExternalTask).where(ExternalTask.agency_id == agency.id)
+            if topic:
+                q = q.where(ExternalTask.topic == topic)
+            if instance_id:
+                q = q.where(ExternalTask.instance_id == instance_id)
+            return list(s.scalars(q.order_by(ExternalTask.created_at)))
+
+    # ------------------------------------------------------------------ incidents
+    def incidents(self, actor: Actor, *, open_only: bool = True) -> list[Incident]:
+        with self.sessions() as s:
+            agency = self.agency(s, actor.agency)
+            q = select(Incident).where(Incident.agency_id == agency.id)
+            if open_only:
+                q = q.where(Incident.resolved_at.is_(None))
+            return list(s.scalars(q.order_by(Incident.created_at)))
+
+    def retry_incident(
+        self, actor: Actor, incident_id: str, retries: int | None = None
+    ) -> Incident:
+        if not actor.is_admin:
+            raise PermissionDenied(
+                "Only administrators retry incidents",
+                "Hanya administrator yang dapat mengulang insiden",
+            )
+        with self.sessions.begin() as s:
+            agency = self.agency(s, actor.agency)
+            inc = s.get(Incident, incident_id)
+            if inc is None or inc.agency_id != agency.id:
+                raise NotFound("Incident not found", "Insiden tidak ditemukan")
+            if inc.resolved_at is not None:
+                raise Conflict("Incident is already resolved", "Insiden sudah diselesaikan")
+            now = self.now()
+            if inc.external_task_id:
+                job = s.get(ExternalTask, inc.external_task_id)
+                if job is not None:
+                    job.state = "available"
+                    job.retries = retries if retries is not None else self.settings.default_retries
+                    job.available_at = now
+                    job.worker_id = None
+                    job.lock_expires_at = None
+            else:
+                s.execute(
+                    update(ProcessInstance)
+                    .where(ProcessInstance.id == inc.instance_id)
+                    .values(next_timer_at=now, lock_version=ProcessInstance.lock_version + 1)
+                )
+            inc.resolved_at = now
+            inc.resolved_by = actor.username
+            self._history(
+                s,
+                agency.id,
+                "incident_retried",
+                actor.username,
+                instance_id=inc.instance_id,
+                element_id=inc.element_id,
+                data={"incident_id": inc.id, "message": inc.message},
+            )
+            return inc
+
+    # ------------------------------------------------------------------ maintenance
+    def purge_cancelled_jobs(self) -> int:
+        with self.sessions.begin() as s:
+            res = s.execute(
+                delete(ExternalTask).where(
+                    ~ExternalTask.instance_id.in_(
+                        select(ProcessInstance.id).where(ProcessInstance.state == "running")
+                    )
+                )
+            )
+            return res.rowcount or 0
+
+    def counts(self, actor: Actor) -> dict[str, int]:
+        with self.sessions() as s:
+            agency = self.agency(s, actor.agency)
+            rows = s.execute(
+                select(ProcessInstance.state, func.count())
+                .where(ProcessInstance.agency_id == agency.id)
+                .group_by(ProcessInstance.state)
+            ).all()
+            return {r[0]: r[1] for r in rows}
+
+
+def topics_policy(known: Iterable[str], external: Iterable[str] = ()) -> TopicPolicy:
+    """Topics with a built-in handler, plus declared external ones (``erp.*`` wildcards)."""
+    known_set = set(known)
+    patterns = [p.strip() for p in external if p.strip()]
+
+    def check(topic: str) -> bool:
+        if topic in known_set:
+            return True
+        return any(topic == p or (p.endswith("*") and topic.startswith(p[:-1])) for p in patterns)
+
+    return check
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
