@@ -96,7 +96,7 @@ class ProcessDefinition(Base):
     __tablename__ = "process_definition"
     __table_args__ = (
         UniqueConstraint("agency_id", "key", "version"),
-        Index("ix_definition_current", "agency_id", "key", "activated_at"),
+        Index("ix_definition_current", "agency_id", "key", "activation"),
     )
     id: Mapped[str] = mapped_column(String(160), primary_key=True)  # key:version:uuid
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
@@ -115,6 +115,9 @@ class ProcessDefinition(Base):
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
     history_ttl: Mapped[int | None] = mapped_column(Integer)
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Highest wins: new instances start on it. Deploying or re-activating (rollback) takes the
+    # next number, so "which version is current" never depends on two clocks agreeing.
+    activation: Mapped[int] = mapped_column(Integer, default=0)
     activated_at: Mapped[datetime]
     created_at: Mapped[datetime]
 

@@ -120,10 +120,12 @@ def _all_workflows(wf: BpmnWorkflow) -> list[Any]:
 
 
 def _tasks(wf: BpmnWorkflow, state: int) -> list[Any]:
-    out: list[Any] = []
+    """Tasks in ``state`` across the process and its subprocesses, each once."""
+    seen: dict[Any, Any] = {}
     for w in _all_workflows(wf):
-        out.extend(w.get_tasks(state=state))
-    return out
+        for t in w.get_tasks(state=state):
+            seen.setdefault(t.id, t)
+    return list(seen.values())
 
 
 def _is_human(task: Any) -> bool:
@@ -349,6 +351,7 @@ class Engine:
                         topics=sorted(proc.topics),
                         properties=proc.properties,
                         history_ttl=proc.history_ttl,
+                        activation=self._next_activation(s, agency.id, proc.key),
                         activated_at=now,
                         created_at=now,
                     )
@@ -375,6 +378,12 @@ class Engine:
                 "Deployment lain untuk proses yang sama terjadi bersamaan; ulangi",
             )
 
+    @staticmethod
+    def _next_activation(s: Session, agency_id: int, key: str) -> int:
+        top = s.scalar(select(func.max(ProcessDefinition.activation)).where(
+            ProcessDefinition.agency_id == agency_id, ProcessDefinition.key == key))
+        return (top or 0) + 1
+
     def definitions(self, actor: Actor, key: str | None = None) -> list[ProcessDefinition]:
         with self.sessions() as s:
             agency = self.agency(s, actor.agency)
@@ -391,7 +400,7 @@ class Engine:
                 ProcessDefinition.key == key,
                 ProcessDefinition.suspended.is_(False),
             )
-            .order_by(ProcessDefinition.activated_at.desc(), ProcessDefinition.version.desc())
+            .order_by(ProcessDefinition.activation.desc())
             .limit(1)
         )
         if d is None:
@@ -429,6 +438,7 @@ class Engine:
         with self.sessions.begin() as s:
             agency = self.agency(s, actor.agency)
             d = self._definition(s, agency.id, definition_id)
+            d.activation = self._next_activation(s, agency.id, d.key)
             d.activated_at = self.now()
             d.suspended = False
             self._history(
@@ -578,7 +588,13 @@ class Engine:
         )
 
     def _advance(
-        self, s: Session, agency: Agency, inst: ProcessInstance, wf: BpmnWorkflow, actor: str | None
+        self,
+        s: Session,
+        agency: Agency,
+        inst: ProcessInstance,
+        wf: BpmnWorkflow,
+        actor: str | None,
+        refresh_timers: bool = False,
     ) -> None:
         waiting_timers = {
             t.id: t
@@ -586,15 +602,13 @@ class Engine:
             if isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)
         }
         try:
+            if refresh_timers:
+                wf.refresh_timers()
             wf.do_engine_steps()
         except SpiffWorkflowException as e:
             raise self._workflow_error(e)
         for tid, t in waiting_timers.items():
-            if t.state == TaskState.COMPLETED or (
-                t.state != TaskState.WAITING
-                and t.state & TaskState.FINISHED_MASK
-                and t.state != TaskState.CANCELLED
-            ):
+            if t.state not in (TaskState.WAITING, TaskState.CANCELLED):
                 self._history(
                     s,
                     agency.id,
@@ -1164,8 +1178,7 @@ class Engine:
                 agency = s.get(Agency, inst.agency_id)
                 assert agency is not None
                 wf = self._load(s, inst, agency)
-                wf.refresh_timers()
-                self._advance(s, agency, inst, wf, "timer")
+                self._advance(s, agency, inst, wf, "timer", refresh_timers=True)
                 return True
 
         return self._with_instance(attempt)

@@ -205,11 +205,20 @@ def safe_parse(data: bytes, filename: str | None = None) -> etree._ElementTree:
             filename,
         )
     if tree.docinfo.doctype:
+        # reached only when the byte scan above could not see the DOCTYPE (UTF-16, UTF-32):
+        # locate it in the decoded text so the analyst still gets a line
+        try:
+            text = data.decode(tree.docinfo.encoding or "utf-8")
+            m_text = re.search(r"<!\s*DOCTYPE", text, re.IGNORECASE)
+            line = text[: m_text.start()].count("\n") + 1 if m_text else 1
+        except (LookupError, UnicodeDecodeError):
+            line = 1
         raise DeployError(
             [
                 Problem(
                     "DTDs are not allowed in diagrams",
                     "DTD tidak diizinkan dalam diagram",
+                    line=line,
                     filename=filename,
                 )
             ],
@@ -300,11 +309,14 @@ class _Checker:
 
     def walk_process(self, process: etree._Element) -> set[str]:
         topics: set[str] = set()
+        refused: set[etree._Element] = set()
         for el in process.iter():
             if not isinstance(el.tag, str):
                 continue
             local = etree.QName(el).localname
             ns = etree.QName(el).namespace
+            if _inside(el, process, refused):
+                continue  # already refused with its parent, or another vendor's extension
             if ns == CAMUNDA_NS:
                 self._camunda_ext(el, local)
                 continue
@@ -317,11 +329,13 @@ class _Checker:
                     f"Unsupported element bpmn:{local}: {en}",
                     f"Elemen bpmn:{local} tidak didukung: {id_}",
                 )
+                refused.add(el)
                 continue
             if el is not process and local not in SUPPORTED and local != "process":
                 self.add(
                     el, f"Unsupported element bpmn:{local}", f"Elemen bpmn:{local} tidak didukung"
                 )
+                refused.add(el)
                 continue
             handler = getattr(self, f"check_{local}", None)
             if handler is not None:
@@ -637,6 +651,20 @@ class _Checker:
                 "Boundary event is not attached to an existing activity",
                 "Boundary event tidak menempel pada aktivitas yang ada",
             )
+
+
+def _inside(el: etree._Element, stop: etree._Element, refused: set[etree._Element]) -> bool:
+    """True below an element already refused (one problem per unsupported construct, not one per
+    child) or inside another vendor's extension element, even where its children use the
+    default BPMN namespace as Signavio and Visio exports do: not BPMN the engine has to run."""
+    node = el.getparent()
+    while node is not None and node is not stop:
+        if node in refused:
+            return True
+        if isinstance(node.tag, str) and etree.QName(node).namespace not in (BPMN_NS, CAMUNDA_NS):
+            return True
+        node = node.getparent()
+    return False
 
 
 def _locate(root: etree._Element, exc: Exception, filename: str) -> Problem:

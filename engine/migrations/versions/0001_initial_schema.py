@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 05:11:54.466753
+Create Date: 2026-11-22 05:29:41.180526
 """
 
 import sqlalchemy as sa
@@ -111,6 +111,7 @@ def upgrade() -> None:
     sa.Column('properties', sa.JSON(), nullable=False),
     sa.Column('history_ttl', sa.Integer(), nullable=True),
     sa.Column('suspended', sa.Boolean(), nullable=False),
+    sa.Column('activation', sa.Integer(), nullable=False),
     sa.Column('activated_at', engine.models.UTCDateTime(), nullable=False),
     sa.Column('created_at', engine.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], ),
@@ -119,7 +120,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('agency_id', 'key', 'version')
     )
     with op.batch_alter_table('process_definition', schema=None) as batch_op:
-        batch_op.create_index('ix_definition_current', ['agency_id', 'key', 'activated_at'], unique=False)
+        batch_op.create_index('ix_definition_current', ['agency_id', 'key', 'activation'], unique=False)
         batch_op.create_index(batch_op.f('ix_process_definition_deployment_id'), ['deployment_id'], unique=False)
 
     op.create_table('user_group',

@@ -1,0 +1,162 @@
+"""In-process workers: built-in handlers and the timer poller, on the same queue REST workers use.
+
+A handler's exception becomes a job failure with backoff and, when retries run out, an incident;
+``BpmnErrorRaised`` becomes a BPMN error for the diagram's boundary event. A worker that dies
+mid-task leaves its job locked only until the lock expires; then any worker takes it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from .errors import BpmnErrorRaised, Conflict, NotFound, SopflowError
+from .runtime import Engine, LockedTask, TopicRequest
+
+log = logging.getLogger("sopflow.workers")
+
+
+class _Handler(Protocol):
+    topic: str
+
+    def run(self, job: LockedTask, ctx: Any) -> Mapping[str, Any]: ...
+
+
+class _Registry(Protocol):
+    def get(self, topic: str) -> _Handler | None: ...
+
+    def topics(self) -> list[str]: ...
+
+
+class WorkerPool:
+    def __init__(
+        self,
+        engine: Engine,
+        registry: _Registry,
+        *,
+        context: Any = None,
+        threads: int = 2,
+        poll_interval: float = 0.5,
+        lock_ms: int = 300_000,
+        name: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.registry = registry
+        self.context = context
+        self.threads = threads
+        self.poll_interval = poll_interval
+        self.lock_ms = lock_ms
+        self.name = name or f"sopflow-{uuid.uuid4().hex[:8]}"
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def backoff_ms(self, attempts: int) -> int:
+        steps = self.engine.settings.retry_backoff_s
+        return 1000 * steps[min(max(attempts - 1, 0), len(steps) - 1)]
+
+    def run_once(self, worker_id: str | None = None) -> int:
+        """Fetch and work at most one job; returns how many were worked (0 or 1)."""
+        topics = self.registry.topics()
+        if not topics:
+            return 0
+        worker_id = worker_id or f"{self.name}-0"
+        jobs = self.engine.fetch_and_lock(
+            worker_id, [TopicRequest(t, self.lock_ms) for t in topics], max_tasks=1
+        )
+        for job in jobs:
+            self._work(worker_id, job)
+        return len(jobs)
+
+    def _work(self, worker_id: str, job: LockedTask) -> None:
+        handler = self.registry.get(job.topic)
+        if handler is None:
+            self.engine.unlock(job.id)
+            return
+        try:
+            output = handler.run(job, self.context)
+        except BpmnErrorRaised as e:
+            self._safely(lambda: self.engine.bpmn_error_external(
+                worker_id, job.id, e.code, e.message_en, e.variables))
+            return
+        except Exception as e:  # noqa: BLE001 - any handler failure is a retriable job failure
+            retries = (job.retries if job.retries is not None
+                       else self.engine.settings.default_retries) - 1
+            message = str(e) or type(e).__name__
+            log.warning("job %s (%s) failed: %s", job.id, job.topic, message)
+            self._safely(lambda: self.engine.fail_external(
+                worker_id, job.id, message, details=_details(e), retries=max(retries, 0),
+                retry_timeout_ms=self.backoff_ms(job.attempts)))
+            return
+        try:
+            self.engine.complete_external(worker_id, job.id, dict(output or {}))
+        except SopflowError as e:  # the process could not continue (e.g. a bad expression ahead)
+            if isinstance(e, (NotFound, Conflict)):
+                log.info("job %s vanished or moved on: %s", job.id, e)
+                return
+            self._safely(lambda: self.engine.fail_external(
+                worker_id, job.id, str(e), retries=0))
+
+    def _safely(self, fn: Callable[[], Any]) -> None:
+        try:
+            fn()
+        except (NotFound, Conflict) as e:
+            log.info("job outcome not recorded (%s); the lock will expire", e)
+
+    def _loop(self, index: int) -> None:
+        worker_id = f"{self.name}-{index}"
+        while not self._stop.is_set():
+            try:
+                worked = self.run_once(worker_id)
+            except Exception:  # noqa: BLE001 - a DB hiccup must not kill the worker thread
+                log.exception("worker %s: unexpected error", worker_id)
+                worked = 0
+            if not worked:
+                self._stop.wait(self.poll_interval)
+
+    def start(self) -> None:
+        self._stop.clear()
+        for i in range(self.threads):
+            t = threading.Thread(target=self._loop, args=(i,), name=f"{self.name}-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout)
+        self._threads.clear()
+
+
+class TimerPoller:
+    def __init__(self, engine: Engine, interval: float = 1.0) -> None:
+        self.engine = engine
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.engine.fire_due_timers()
+            except Exception:  # noqa: BLE001
+                log.exception("timer poller: unexpected error")
+            self._stop.wait(self.interval)
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="sopflow-timers", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+
+def _details(e: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(e), e)).strip()
