@@ -15,7 +15,9 @@ class AgencyInfo:
 
 AGENCIES: tuple[AgencyInfo, ...] = (
     AgencyInfo("pekalongan", "Diskominfo Kota Pekalongan", "pekalongankota.go.id", "Asia/Jakarta"),
-    AgencyInfo("kalbar", "Diskominfo Provinsi Kalimantan Barat", "kalbarprov.go.id", "Asia/Pontianak"),
+    AgencyInfo(
+        "kalbar", "Diskominfo Provinsi Kalimantan Barat", "kalbarprov.go.id", "Asia/Pontianak"
+    ),
     AgencyInfo("sulut", "DKIPS Provinsi Sulawesi Utara", "sulutprov.go.id", "Asia/Makassar"),
     AgencyInfo("tapin", "Diskominfo Kabupaten Tapin", "tapinkab.go.id", "Asia/Makassar"),
     AgencyInfo("kudus", "Diskominfo Kabupaten Kudus", "kuduskab.go.id", "Asia/Jakarta"),

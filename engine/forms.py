@@ -18,7 +18,7 @@ from lxml import etree
 from .errors import FieldError, FormValidationError, Problem
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-_C = "{%s}" % CAMUNDA_NS
+_C = f"{{{CAMUNDA_NS}}}"
 
 FIELD_TYPES = ("string", "long", "boolean", "date", "enum")
 CONSTRAINTS = ("required", "readonly", "minlength", "maxlength", "min", "max", "pattern")

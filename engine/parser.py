@@ -30,7 +30,7 @@ from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from .forms import CAMUNDA_NS, parse_form
 from .specs import TIMER_CLASSES, ExternalServiceTask, SopflowUserTask
 
-_C = "{%s}" % CAMUNDA_NS
+_C = f"{{{CAMUNDA_NS}}}"
 
 
 def split_list(value: str | None) -> list[str]:

@@ -48,7 +48,7 @@ from .errors import (
     SopflowError,
     WorkflowError,
 )
-from .expressions import compile_expression, is_juel
+from .expressions import is_juel
 from .forms import Form
 from .models import (
     Agency,
@@ -380,8 +380,11 @@ class Engine:
 
     @staticmethod
     def _next_activation(s: Session, agency_id: int, key: str) -> int:
-        top = s.scalar(select(func.max(ProcessDefinition.activation)).where(
-            ProcessDefinition.agency_id == agency_id, ProcessDefinition.key == key))
+        top = s.scalar(
+            select(func.max(ProcessDefinition.activation)).where(
+                ProcessDefinition.agency_id == agency_id, ProcessDefinition.key == key
+            )
+        )
         return (top or 0) + 1
 
     def definitions(self, actor: Actor, key: str | None = None) -> list[ProcessDefinition]:
@@ -705,11 +708,11 @@ class Engine:
                 task_id=tid,
                 data={"topic": t.task_spec.topic},
             )
-        for row in job_rows.values():
-            s.delete(row)
+        for job in job_rows.values():
+            s.delete(job)
             s.execute(
                 update(Incident)
-                .where(Incident.external_task_id == row.id, Incident.resolved_at.is_(None))
+                .where(Incident.external_task_id == job.id, Incident.resolved_at.is_(None))
                 .values(resolved_at=now, resolved_by="engine")
             )
         # timers and SLA
@@ -771,8 +774,7 @@ class Engine:
         users = [str(u) for x in users for u in ([ev(x)] if is_juel(x) else [x]) if u]
         assignee = ev(getattr(spec, "assignee", None))
         due = None
-        boundary = [self._timer_due(b) for b in self._boundaries(t)]
-        boundary = [b for b in boundary if b is not None]
+        boundary = [d for d in (self._timer_due(b) for b in self._boundaries(t)) if d is not None]
         if boundary:
             due = min(boundary)
         elif getattr(spec, "due_date", None):
@@ -1037,7 +1039,7 @@ class Engine:
                 )
                 .values(assignee=target)
             )
-            if res.rowcount != 1:
+            if _rowcount(res) != 1:
                 raise Conflict(
                     "Someone else claimed the task first", "Tugas sudah diambil orang lain"
                 )
@@ -1254,7 +1256,7 @@ class Engine:
                     )
                     .execution_options(synchronize_session=False)
                 )
-                if res.rowcount != 1:
+                if _rowcount(res) != 1:
                     continue
                 inst = s.get(ProcessInstance, job.instance_id)
                 ag = s.get(Agency, job.agency_id)
@@ -1511,9 +1513,10 @@ class Engine:
         while current is not None:
             for b in Engine._boundaries(current):
                 definition = getattr(b.task_spec, "event_definition", None)
-                if isinstance(definition, ErrorEventDefinition) and definition.code in (None, code):
-                    if b.task_spec.event_definition.catches(b, probe) or definition.code is None:
-                        return b
+                if isinstance(definition, ErrorEventDefinition) and (
+                    definition.code is None or definition.catches(b, probe)
+                ):
+                    return b
             parent_id = current.workflow.parent_task_id
             current = wf.get_task_from_id(parent_id) if parent_id is not None else None
         return None
@@ -1607,7 +1610,7 @@ class Engine:
                     )
                 )
             )
-            return res.rowcount or 0
+            return _rowcount(res) or 0
 
     def counts(self, actor: Actor) -> dict[str, int]:
         with self.sessions() as s:
@@ -1618,6 +1621,11 @@ class Engine:
                 .group_by(ProcessInstance.state)
             ).all()
             return {r[0]: r[1] for r in rows}
+
+
+def _rowcount(result: Any) -> int:
+    """Rows matched by an UPDATE/DELETE (the typed Result hides CursorResult.rowcount)."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def topics_policy(known: Iterable[str], external: Iterable[str] = ()) -> TopicPolicy:

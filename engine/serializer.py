@@ -36,7 +36,7 @@ from .specs import (
 
 
 class UserTaskConverter(TaskSpecConverter):
-    FIELDS = (
+    FIELDS: tuple[str, ...] = (
         "candidate_groups",
         "candidate_users",
         "assignee",
@@ -57,7 +57,7 @@ class UserTaskConverter(TaskSpecConverter):
 
 
 class ExternalTaskConverter(UserTaskConverter):
-    FIELDS = (
+    FIELDS: tuple[str, ...] = (
         "topic",
         "input_parameters",
         "output_parameters",

@@ -78,27 +78,36 @@ class WorkerPool:
             return
         try:
             output = handler.run(job, self.context)
-        except BpmnErrorRaised as e:
-            self._safely(lambda: self.engine.bpmn_error_external(
-                worker_id, job.id, e.code, e.message_en, e.variables))
+        except BpmnErrorRaised as err:
+            code, text, variables = err.code, err.message_en, err.variables
+            self._safely(
+                lambda: self.engine.bpmn_error_external(worker_id, job.id, code, text, variables)
+            )
             return
-        except Exception as e:  # noqa: BLE001 - any handler failure is a retriable job failure
-            retries = (job.retries if job.retries is not None
-                       else self.engine.settings.default_retries) - 1
-            message = str(e) or type(e).__name__
+        except Exception as err:  # noqa: BLE001 - any handler failure is a retriable job failure
+            left = (
+                job.retries if job.retries is not None else self.engine.settings.default_retries
+            ) - 1
+            message, details = str(err) or type(err).__name__, _details(err)
             log.warning("job %s (%s) failed: %s", job.id, job.topic, message)
-            self._safely(lambda: self.engine.fail_external(
-                worker_id, job.id, message, details=_details(e), retries=max(retries, 0),
-                retry_timeout_ms=self.backoff_ms(job.attempts)))
+            self._safely(
+                lambda: self.engine.fail_external(
+                    worker_id,
+                    job.id,
+                    message,
+                    details=details,
+                    retries=max(left, 0),
+                    retry_timeout_ms=self.backoff_ms(job.attempts),
+                )
+            )
             return
         try:
             self.engine.complete_external(worker_id, job.id, dict(output or {}))
-        except SopflowError as e:  # the process could not continue (e.g. a bad expression ahead)
-            if isinstance(e, (NotFound, Conflict)):
-                log.info("job %s vanished or moved on: %s", job.id, e)
-                return
-            self._safely(lambda: self.engine.fail_external(
-                worker_id, job.id, str(e), retries=0))
+        except (NotFound, Conflict) as err:
+            log.info("job %s vanished or moved on: %s", job.id, err)
+        except SopflowError as err:  # the process could not continue (e.g. a bad expression ahead)
+            reason = str(err)
+            self._safely(lambda: self.engine.fail_external(worker_id, job.id, reason, retries=0))
 
     def _safely(self, fn: Callable[[], Any]) -> None:
         try:

@@ -23,11 +23,14 @@ class HandlerRegistry:
     def register(self, handler: Handler) -> None:
         topic = getattr(handler, "topic", None)
         if not topic:
-            raise ConfigurationError(f"Handler {handler!r} declares no topic",
-                                     f"Handler {handler!r} tidak menyatakan topic")
+            raise ConfigurationError(
+                f"Handler {handler!r} declares no topic",
+                f"Handler {handler!r} tidak menyatakan topic",
+            )
         if topic in self._by_topic:
-            raise ConfigurationError(f"Two handlers for topic '{topic}'",
-                                     f"Dua handler untuk topic '{topic}'")
+            raise ConfigurationError(
+                f"Two handlers for topic '{topic}'", f"Dua handler untuk topic '{topic}'"
+            )
         self._by_topic[topic] = handler
 
     def get(self, topic: str) -> Handler | None:
@@ -44,8 +47,15 @@ class HandlerRegistry:
 
     def describe(self) -> list[dict[str, Any]]:
         """Declarations for analysts' docs and for deploy validation."""
-        return [{"topic": h.topic, "description": h.description, "inputs": dict(h.inputs),
-                 "outputs": dict(h.outputs)} for h in self]
+        return [
+            {
+                "topic": h.topic,
+                "description": h.description,
+                "inputs": dict(h.inputs),
+                "outputs": dict(h.outputs),
+            }
+            for h in self
+        ]
 
 
 def load_handler(path: str) -> Handler:
@@ -54,8 +64,9 @@ def load_handler(path: str) -> Handler:
     try:
         obj = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as e:
-        raise ConfigurationError(f"Cannot load handler '{path}': {e}",
-                                 f"Handler '{path}' tidak dapat dimuat: {e}")
+        raise ConfigurationError(
+            f"Cannot load handler '{path}': {e}", f"Handler '{path}' tidak dapat dimuat: {e}"
+        )
     return obj() if isinstance(obj, type) else obj
 
 

@@ -6,7 +6,7 @@ from engine.db import make_db
 from engine.models import Base
 
 config = context.config
-url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
+url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url") or ""
 connection = config.attributes.get("connection")
 
 
