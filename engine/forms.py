@@ -27,6 +27,7 @@ MAX_STRING = 20_000  # bounds the work a pattern can do on one value
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 _TRUE = {"true", "1", "on", "yes", "ya"}
 _FALSE = {"false", "0", "off", "no", "tidak", ""}
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass
@@ -139,6 +140,7 @@ _MESSAGES = {
     "enum": ("Choose one of the listed options", "Pilih salah satu pilihan yang tersedia"),
     "unknown": ("This field is not part of the form", "Isian ini tidak ada di formulir"),
     "too_long": ("Text is too long", "Teks terlalu panjang"),
+    "bad_name": ("Not a valid variable name", "Bukan nama variabel yang sah"),
 }
 
 
@@ -182,9 +184,13 @@ class Form:
         known = {f.id for f in self.fields}
         for key in values:
             if key not in known and not allow_unknown:
-                errors.append(_err(key, "unknown"))
+                errors.append(_err(str(key), "unknown"))
             elif key not in known:
-                clean[key] = values[key]
+                # extra variables (Camunda REST clients send them) still need plain names
+                if not isinstance(key, str) or not _VAR_NAME.fullmatch(key) or key.startswith("__"):
+                    errors.append(_err(str(key), "bad_name"))
+                else:
+                    clean[key] = values[key]
         for f in self.fields:
             if f.readonly:
                 if f.id in current:

@@ -215,6 +215,8 @@ class ExternalTask(Base):
     lock_expires_at: Mapped[datetime | None]
     available_at: Mapped[datetime]
     retries: Mapped[int | None] = mapped_column(Integer)
+    # from camunda:failedJobRetryTimeCycle (R3/PT5M): the interval built-in workers wait
+    retry_interval: Mapped[str | None] = mapped_column(String(40))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error_message: Mapped[str | None] = mapped_column(Text)
     error_details: Mapped[str | None] = mapped_column(Text)

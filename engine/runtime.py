@@ -98,6 +98,7 @@ class LockedTask:
     lock_expires_at: datetime
     priority: int
     error_message: str | None = None
+    retry_interval: str | None = None
 
 
 @dataclass
@@ -690,7 +691,8 @@ class Engine:
                     state="available",
                     variables=_plain(inputs),
                     available_at=now,
-                    retries=None,
+                    retries=t.task_spec.retries,
+                    retry_interval=t.task_spec.retry_interval,
                     attempts=0,
                     priority=int(t.task_spec.priority)
                     if (t.task_spec.priority or "").isdigit()
@@ -1281,6 +1283,7 @@ class Engine:
                         lock_expires_at=expires,
                         priority=job.priority,
                         error_message=job.error_message,
+                        retry_interval=job.retry_interval,
                     )
                 )
             return out

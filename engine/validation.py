@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn import parser as _spiff_parser_pkg
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 
@@ -28,15 +29,11 @@ from .scripting import ENGINE_FUNCTIONS
 from .timers import parse_cycle, parse_datetime, parse_duration
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-_B = "{%s}" % BPMN_NS
-_C = "{%s}" % CAMUNDA_NS
+_B = f"{{{BPMN_NS}}}"
+_C = f"{{{CAMUNDA_NS}}}"
 MAX_DIAGRAM_BYTES = 5 * 1024 * 1024
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_XSD_PATH = os.path.join(
-    os.path.dirname(__import__("SpiffWorkflow.bpmn.parser", fromlist=["x"]).__file__),
-    "schema",
-    "BPMN20.xsd",
-)
+_XSD_PATH = os.path.join(os.path.dirname(_spiff_parser_pkg.__file__ or ""), "schema", "BPMN20.xsd")
 
 # Elements of an executable process the engine runs faithfully.
 SUPPORTED = {
@@ -46,6 +43,7 @@ SUPPORTED = {
     "serviceTask",
     "sendTask",
     "scriptTask",
+    "script",
     "manualTask",
     "task",
     "exclusiveGateway",
@@ -168,9 +166,11 @@ def safe_parse(data: bytes, filename: str | None = None) -> etree._ElementTree:
             ],
             filename,
         )
-    m = _DTD.search(data)
+    # UTF-16/32 put NULs between the ASCII bytes of "<!DOCTYPE": drop them to see it
+    scan = data.replace(b"\x00", b"") if b"\x00" in data[:4] else data
+    m = _DTD.search(scan)
     if m:
-        line = data[: m.start()].count(b"\n") + 1
+        line = scan[: m.start()].count(b"\n") + 1
         raise DeployError(
             [
                 Problem(
@@ -205,7 +205,7 @@ def safe_parse(data: bytes, filename: str | None = None) -> etree._ElementTree:
             filename,
         )
     if tree.docinfo.doctype:
-        # reached only when the byte scan above could not see the DOCTYPE (UTF-16, UTF-32):
+        # reached only when the byte scan above could not see the DOCTYPE (an exotic encoding):
         # locate it in the decoded text so the analyst still gets a line
         try:
             text = data.decode(tree.docinfo.encoding or "utf-8")
@@ -256,7 +256,7 @@ def xsd_problems(tree: etree._ElementTree, filename: str | None) -> list[Problem
         errors = list(schema.error_log) if not ok else []
     problems = []
     for err in errors[:50]:
-        msg = err.message.replace("{%s}" % BPMN_NS, "bpmn:")
+        msg = err.message.replace(_B, "bpmn:")
         problems.append(
             Problem(
                 f"BPMN schema: {msg}",
@@ -400,7 +400,8 @@ class _Checker:
             self.add(
                 el,
                 "User task has no candidate group or assignee: nobody could do it",
-                "User task tidak punya candidate group atau assignee: tidak ada yang bisa mengerjakan",
+                "User task tidak punya candidate group atau assignee: "
+                "tidak ada yang bisa mengerjakan",
             )
         for g in groups + users:
             if "${" in g or "#{" in g:
@@ -449,7 +450,8 @@ class _Checker:
                 self.add(
                     el,
                     f'camunda:{attr} runs Java code; use camunda:type="external" with a topic',
-                    f'camunda:{attr} menjalankan kode Java; gunakan camunda:type="external" dengan topic',
+                    f"camunda:{attr} menjalankan kode Java; "
+                    'gunakan camunda:type="external" dengan topic',
                 )
                 return None
         if el.find(f".//{_C}connector") is not None:

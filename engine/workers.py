@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from .errors import BpmnErrorRaised, Conflict, NotFound, SopflowError
 from .runtime import Engine, LockedTask, TopicRequest
+from .timers import parse_duration
 
 log = logging.getLogger("sopflow.workers")
 
@@ -54,9 +55,13 @@ class WorkerPool:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
-    def backoff_ms(self, attempts: int) -> int:
+    def backoff_ms(self, job: LockedTask) -> int:
+        """The diagram's retry interval (``R3/PT5M``) if it has one, else the growing default."""
+        if job.retry_interval:
+            now = self.engine.now()
+            return int((parse_duration(job.retry_interval).add_to(now) - now).total_seconds() * 1000)
         steps = self.engine.settings.retry_backoff_s
-        return 1000 * steps[min(max(attempts - 1, 0), len(steps) - 1)]
+        return 1000 * steps[min(max(job.attempts - 1, 0), len(steps) - 1)]
 
     def run_once(self, worker_id: str | None = None) -> int:
         """Fetch and work at most one job; returns how many were worked (0 or 1)."""
@@ -97,7 +102,7 @@ class WorkerPool:
                     message,
                     details=details,
                     retries=max(left, 0),
-                    retry_timeout_ms=self.backoff_ms(job.attempts),
+                    retry_timeout_ms=self.backoff_ms(job),
                 )
             )
             return

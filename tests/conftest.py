@@ -14,11 +14,11 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
+from support import CATALOGUE_TOPICS, PG_ADMIN_URL, SHARED, actor
 
 from engine.actors import Actor
 from engine.catalogue import AGENCIES
@@ -26,13 +26,6 @@ from engine.clock import FrozenClock
 from engine.db import make_db, make_sessions, upgrade
 from engine.models import Agency, Base
 from engine.runtime import Engine, topics_policy
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("SOPFLOW_SHARED_DIR", ROOT.parent / "shared"))
-CORPUS = ROOT / "tests" / "data" / "bpmn"
-PG_ADMIN_URL = os.environ.get(
-    "SOPFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 def integration_required() -> bool:
@@ -52,7 +45,9 @@ def _backends() -> list[str]:
 
 
 @pytest.fixture(scope="session", params=_backends())
-def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db')}/sopflow.db"
         upgrade(url)
@@ -71,9 +66,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield url
     finally:
         with admin.connect() as c:
-            c.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
+            c.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
@@ -103,21 +99,25 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def agencies(sessions: Any) -> dict[str, int]:
     with sessions.begin() as s:
-        rows = [Agency(code=a.code, name=a.name, parent_domain=a.parent_domain,
-                       timezone=a.timezone, settings={}) for a in AGENCIES]
+        rows = [
+            Agency(
+                code=a.code,
+                name=a.name,
+                parent_domain=a.parent_domain,
+                timezone=a.timezone,
+                settings={},
+            )
+            for a in AGENCIES
+        ]
         s.add_all(rows)
         s.flush()
         return {r.code: r.id for r in rows}
 
 
-CATALOGUE_TOPICS = (
-    "subdomain.check", "subdomain.reserve", "dns.create", "dns.change", "dns.delete",
-    "hosting.create", "website.verify", "mail.send", "letter.generate", "credentials.issue",
-)
-
-
 @pytest.fixture
-def make_engine(sessions: Any, clock: FrozenClock, agencies: dict[str, int]) -> Callable[..., Engine]:
+def make_engine(
+    sessions: Any, clock: FrozenClock, agencies: dict[str, int]
+) -> Callable[..., Engine]:
     def factory(**kwargs: Any) -> Engine:
         kwargs.setdefault("clock", clock)
         kwargs.setdefault("topics", topics_policy(CATALOGUE_TOPICS))
@@ -129,10 +129,6 @@ def make_engine(sessions: Any, clock: FrozenClock, agencies: dict[str, int]) -> 
 @pytest.fixture
 def engine(make_engine: Callable[..., Engine]) -> Engine:
     return make_engine()
-
-
-def actor(username: str, agency: str = "kudus", *groups: str) -> Actor:
-    return Actor(username=username, agency=agency, groups=frozenset(groups))
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from conftest import CORPUS, actor
+from support import CORPUS, actor
 
 from engine.runtime import TopicRequest
 
@@ -50,7 +50,11 @@ def test_a_timer_path_that_fails_becomes_an_incident_and_loses_nothing(engine, a
     [incident] = engine.incidents(admin)
     assert incident.kind == "failedTimer" and "never_set" in incident.message
     after = engine.get_instance(admin, inst.id)
-    assert (after.state, after.state_json, after.next_timer_at) == ("running", before.state_json, None)
+    assert (after.state, after.state_json, after.next_timer_at) == (
+        "running",
+        before.state_json,
+        None,
+    )
     assert engine.fire_due_timers() == 0  # not retried in a loop
     engine.retry_incident(admin, incident.id)
     assert engine.get_instance(admin, inst.id).next_timer_at == clock.now()

@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from conftest import CORPUS, actor
+from support import CORPUS, actor
 
 from engine.errors import BpmnErrorRaised, Conflict, NotFound, PermissionDenied
 from engine.runtime import TopicRequest
@@ -34,7 +34,10 @@ def test_lock_is_exclusive_until_it_expires(engine, sla, clock):
     inst = sla()
     [job] = engine.fetch_and_lock("w1", [RESERVE])
     assert (job.business_key, job.element_id, job.variables["label"]) == (
-        inst.business_key, "reserve", "dinkes")
+        inst.business_key,
+        "reserve",
+        "dinkes",
+    )
     assert engine.fetch_and_lock("w2", [RESERVE]) == []
     with pytest.raises(Conflict):
         engine.complete_external("w2", job.id, {})
@@ -53,7 +56,9 @@ def test_lock_is_exclusive_until_it_expires(engine, sla, clock):
 def test_failures_back_off_then_become_an_incident_an_admin_retries(engine, sla, clock, admin):
     inst = sla()
     [job] = engine.fetch_and_lock("w", [RESERVE])
-    engine.fail_external("w", job.id, "DNS server tidak menjawab", retries=1, retry_timeout_ms=30_000)
+    engine.fail_external(
+        "w", job.id, "DNS server tidak menjawab", retries=1, retry_timeout_ms=30_000
+    )
     assert engine.fetch_and_lock("w", [RESERVE]) == []  # backoff
     clock.advance(seconds=31)
     [job] = engine.fetch_and_lock("w", [RESERVE])
@@ -63,7 +68,10 @@ def test_failures_back_off_then_become_an_incident_an_admin_retries(engine, sla,
     assert engine.fetch_and_lock("w", [RESERVE]) == []
     [incident] = engine.incidents(admin)
     assert (incident.kind, incident.element_id, incident.message) == (
-        "failedExternalTask", "reserve", "masih mati")
+        "failedExternalTask",
+        "reserve",
+        "masih mati",
+    )
     assert engine.get_instance(admin, inst.id).state == "running"  # nothing lost
 
     with pytest.raises(PermissionDenied):
@@ -76,14 +84,22 @@ def test_failures_back_off_then_become_an_incident_an_admin_retries(engine, sla,
     engine.complete_external("w", job.id, {})
     assert [t.element_id for t in engine.inbox(OFFICER)] == ["build"]
     kinds = [h.kind for h in engine.history(admin, inst.id)]
-    assert kinds.count("job_failed") == 1 and "incident_created" in kinds and "incident_retried" in kinds
+    assert (
+        kinds.count("job_failed") == 1
+        and "incident_created" in kinds
+        and "incident_retried" in kinds
+    )
 
 
 def test_bpmn_error_reaches_the_boundary_event(engine, sla, admin):
     inst = sla("www")
     [job] = engine.fetch_and_lock("w", [RESERVE])
-    assert engine.bpmn_error_external("w", job.id, "NAME_TAKEN", "sudah dipakai",
-                                      {"name_reason": "reserved"}) is True
+    assert (
+        engine.bpmn_error_external(
+            "w", job.id, "NAME_TAKEN", "sudah dipakai", {"name_reason": "reserved"}
+        )
+        is True
+    )
     [rename] = engine.inbox(APPLICANT)
     assert rename.element_id == "rename"
     assert engine.external_tasks(admin, instance_id=inst.id) == []
@@ -158,7 +174,10 @@ class Reserve(Handler):
 
 def test_builtin_handler_runs_through_the_queue(engine, sla):
     inst = sla("dinkes")
-    pool = WorkerPool(engine, HandlerRegistry([Reserve(lambda job, n: {"reserved_label": job.variables["label"]})]))
+    pool = WorkerPool(
+        engine,
+        HandlerRegistry([Reserve(lambda job, n: {"reserved_label": job.variables["label"]})]),
+    )
     assert pool.run_once() == 1
     assert engine.get_instance(APPLICANT, inst.id).variables["reserved_label"] == "dinkes"
     assert pool.run_once() == 0
@@ -220,3 +239,29 @@ def test_worker_threads_and_timer_poller_run_in_background(engine, sla, clock):
         poller.stop()
     assert [t.element_id for t in engine.inbox(OFFICER)] == ["build"]
     assert engine.get_instance(APPLICANT, inst.id).sla_breached_at is not None
+
+
+def test_retry_cycle_of_the_diagram_drives_builtin_workers(engine, admin, clock):
+    xml = (CORPUS / "sla.bpmn").read_bytes().replace(
+        b"<camunda:inputOutput>",
+        b"<camunda:failedJobRetryTimeCycle>R2/PT2M</camunda:failedJobRetryTimeCycle>"
+        b"<camunda:inputOutput>",
+    )
+    engine.deploy(admin, [("s.bpmn", xml)])
+    engine.start(APPLICANT, "sla_demo", values={"subdomain": "dinkes"})
+
+    def down(job, n):
+        raise ConnectionRefusedError("named tidak menjawab")
+
+    handler = Reserve(down)
+    pool = WorkerPool(engine, HandlerRegistry([handler]))
+    assert pool.run_once() == 1
+    [job] = engine.external_tasks(admin)
+    assert (job.retries, job.retry_interval) == (1, "PT2M")
+    clock.advance(seconds=119)
+    assert pool.run_once() == 0
+    clock.advance(seconds=2)
+    assert pool.run_once() == 1
+    assert handler.calls == 2
+    [incident] = engine.incidents(admin)
+    assert "named tidak menjawab" in incident.message

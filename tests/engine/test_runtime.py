@@ -7,9 +7,9 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import CORPUS, actor
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
+from support import CORPUS, actor
 
 from engine.errors import Conflict, DeployError, FormValidationError, NotFound, PermissionDenied
 from engine.models import CalendarOverride, HistoryEvent, HumanTask, ProcessInstance
@@ -50,7 +50,9 @@ def test_versions_duplicate_filter_and_rollback(engine, admin):
     # running instances keep their version and its form
     labels = {t.instance_id: t.form["fields"][0]["label"] for t in engine.inbox(OFFICER)}
     assert labels == {old.id: "Catatan lama", new.id: "Catatan baru"}
-    done = engine.complete_task(OFFICER, engine.inbox(OFFICER, instance_id=old.id)[0].id, {"note": "x"})
+    done = engine.complete_task(
+        OFFICER, engine.inbox(OFFICER, instance_id=old.id)[0].id, {"note": "x"}
+    )
     assert done.state == "completed" and done.definition_id == v1.deployed[0].id
 
     # rollback: new instances start on v1 again, no code involved
@@ -87,7 +89,10 @@ def test_business_keys_are_per_agency_sequences(engine, admin):
     engine.deploy(actor("adm", "tapin", "admin"), [("v.bpmn", versioned("A"))])
     keys = [engine.start(APPLICANT, "versioned").business_key for _ in range(3)]
     assert keys == ["KUDUS/2026/000001", "KUDUS/2026/000002", "KUDUS/2026/000003"]
-    assert engine.start(actor("x", "tapin", "applicant"), "versioned").business_key == "TAPIN/2026/000001"
+    assert (
+        engine.start(actor("x", "tapin", "applicant"), "versioned").business_key
+        == "TAPIN/2026/000001"
+    )
 
 
 def test_other_agencies_see_nothing(engine, admin):
@@ -113,7 +118,11 @@ def test_inbox_groups_claim_and_permissions(engine, admin):
     assert sorted(t.element_id for t in engine.inbox(admin)) == ["review_a", "review_b"]
     [a] = engine.inbox(SECTION)
     [b] = engine.inbox(OFFICER)
-    assert (a.element_id, a.candidate_groups, b.element_id) == ("review_a", ["head_of_section"], "review_b")
+    assert (a.element_id, a.candidate_groups, b.element_id) == (
+        "review_a",
+        ["head_of_section"],
+        "review_b",
+    )
 
     with pytest.raises(PermissionDenied):
         engine.complete_task(OFFICER, a.id, {"a_ok": True})
@@ -145,7 +154,9 @@ def test_form_is_enforced_and_failure_changes_nothing(engine, admin, sessions):
     with sessions() as s:
         assert s.scalars(select(ProcessInstance)).all() == []
 
-    inst = engine.start(APPLICANT, "sla_demo", values={"subdomain": "dinkes", "needed_by": "2026-12-01"})
+    inst = engine.start(
+        APPLICANT, "sla_demo", values={"subdomain": "dinkes", "needed_by": "2026-12-01"}
+    )
     assert inst.variables["needed_by"] == "2026-12-01"
     job = engine.fetch_and_lock("w", [_req("subdomain.reserve")])[0]
     assert job.variables["label"] == "dinkes"
@@ -221,8 +232,10 @@ def test_parallel_branches_completed_concurrently_lose_nothing(engine, admin):
         except Exception as e:  # noqa: BLE001
             errors.append(e)
 
-    ts = [threading.Thread(target=go, args=(SECTION, a, {"a_ok": True})),
-          threading.Thread(target=go, args=(OFFICER, b, {"b_ok": False}))]
+    ts = [
+        threading.Thread(target=go, args=(SECTION, a, {"a_ok": True})),
+        threading.Thread(target=go, args=(OFFICER, b, {"b_ok": False})),
+    ]
     for t in ts:
         t.start()
     for t in ts:
@@ -274,8 +287,14 @@ def test_calendar_overrides_move_deadlines(engine, admin, clock, sessions, agenc
     engine.deploy(admin, [("s.bpmn", bpmn("sla.bpmn"))])
     clock.set(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))  # Monday 09:00 WIB
     with sessions.begin() as s:
-        s.add(CalendarOverride(agency_id=agencies["kudus"], day=date(2026, 11, 24), working=False,
-                               note="cuti bersama tambahan"))
+        s.add(
+            CalendarOverride(
+                agency_id=agencies["kudus"],
+                day=date(2026, 11, 24),
+                working=False,
+                note="cuti bersama tambahan",
+            )
+        )
     engine.invalidate_calendars()
     inst = engine.start(APPLICANT, "sla_demo", values={"subdomain": "dinkes"})
     assert inst.sla_due_at == datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # Tuesday skipped
@@ -288,11 +307,21 @@ def test_history_is_append_only_and_complete(engine, admin, sessions):
     engine.complete_task(OFFICER, engine.inbox(OFFICER)[0].id, {"note": "selesai"})
     events = engine.history(admin, inst.id)
     assert [e.kind for e in events] == [
-        "instance_started", "task_created", "task_completed", "instance_completed"]
+        "instance_started",
+        "task_created",
+        "task_completed",
+        "instance_completed",
+    ]
     done = events[2]
-    assert (done.actor, done.element_id, done.data) == ("budi", "check", {"values": {"note": "selesai"}})
+    assert (done.actor, done.element_id, done.data) == (
+        "budi",
+        "check",
+        {"values": {"note": "selesai"}},
+    )
     with sessions() as s:
-        ids = [e.id for e in s.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == inst.id))]
+        ids = [
+            e.id for e in s.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == inst.id))
+        ]
     assert ids == sorted(ids)
 
 

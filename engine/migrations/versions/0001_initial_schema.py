@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 05:29:41.180526
+Create Date: 2026-11-22 05:41:39.985884
 """
 
 import sqlalchemy as sa
@@ -167,6 +167,7 @@ def upgrade() -> None:
     sa.Column('lock_expires_at', engine.models.UTCDateTime(), nullable=True),
     sa.Column('available_at', engine.models.UTCDateTime(), nullable=False),
     sa.Column('retries', sa.Integer(), nullable=True),
+    sa.Column('retry_interval', sa.String(length=40), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('error_message', sa.Text(), nullable=True),
     sa.Column('error_details', sa.Text(), nullable=True),

@@ -1,0 +1,36 @@
+"""Plain helpers for tests, importable as ``support`` (conftest modules are not importable by name
+once sub-directories have their own conftest.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from engine.actors import Actor
+
+ROOT = Path(__file__).resolve().parent.parent
+# the shared BPMN corpus is vendored under tests/data/bpmn-corpus (CC-BY-3.0, see its README)
+SHARED = Path(os.environ.get("SOPFLOW_SHARED_DIR", ROOT / "tests" / "data"))
+CORPUS = ROOT / "tests" / "data" / "bpmn"
+PG_ADMIN_URL = os.environ.get(
+    "SOPFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+CATALOGUE_TOPICS = (
+    "subdomain.check",
+    "subdomain.reserve",
+    "dns.create",
+    "dns.change",
+    "dns.delete",
+    "hosting.create",
+    "website.verify",
+    "mail.send",
+    "letter.generate",
+    "credentials.issue",
+)
+
+
+def actor(username: str, agency: str = "kudus", *groups: str) -> Actor:
+    """An actor of ``agency`` in ``groups``."""
+    return Actor(username=username, agency=agency, groups=frozenset(groups))
