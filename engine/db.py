@@ -60,7 +60,24 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def load_all_models() -> None:
+    """Import every ``models`` module of the application so one metadata knows every table.
+
+    Handlers own their tables (``handlers/<area>/models.py``) on the engine's declarative base;
+    migrations and maintenance need all of them without the engine importing handler code."""
+    import importlib
+    import pkgutil
+
+    try:
+        import handlers
+    except ImportError:  # the engine alone, without the handlers package
+        return
+    for mod in pkgutil.walk_packages(handlers.__path__, "handlers."):
+        if mod.name.endswith(".models"):
+            importlib.import_module(mod.name)
+
+
+def upgrade(url: str, revision: str = "heads") -> None:
     """Bring the schema to ``revision``; safe to run on every start."""
     from alembic import command
 

@@ -23,9 +23,12 @@ from support import CATALOGUE_TOPICS, PG_ADMIN_URL, SHARED, actor
 from engine.actors import Actor
 from engine.catalogue import AGENCIES
 from engine.clock import FrozenClock
-from engine.db import make_db, make_sessions, upgrade
+from engine.db import load_all_models, make_db, make_sessions, upgrade
 from engine.models import Agency, Base
 from engine.runtime import Engine, topics_policy
+
+
+load_all_models()  # so the per-test cleanup empties handler tables too
 
 
 def integration_required() -> bool:

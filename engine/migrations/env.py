@@ -2,8 +2,10 @@
 
 from alembic import context
 
-from engine.db import make_db
+from engine.db import load_all_models, make_db
 from engine.models import Base
+
+load_all_models()
 
 config = context.config
 url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url") or ""
