@@ -37,3 +37,18 @@ ROLES: tuple[str, ...] = (
 
 # Process keys are file stems of bpmn/*.bpmn; complaint.bpmn serves every agency.
 SHARED_PROCESSES = ("complaint",)
+
+# Service-task topics of the catalogue. A topic without a built-in handler is still a known
+# topic: its jobs wait in the queue for an external worker (Camunda external-task REST).
+TOPICS: tuple[str, ...] = (
+    "subdomain.check",
+    "subdomain.reserve",
+    "dns.create",
+    "dns.change",
+    "dns.delete",
+    "hosting.create",
+    "website.verify",
+    "mail.send",
+    "letter.generate",
+    "credentials.issue",
+)

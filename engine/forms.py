@@ -201,6 +201,8 @@ class Form:
                 if f.required:
                     errors.append(_err(f.id, "required"))
                     continue
+                if f.id not in values and f.id in current:
+                    continue  # omitted: the variable keeps its value, as in Camunda
                 clean[f.id] = (
                     f.default_value()
                     if f.id not in values

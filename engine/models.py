@@ -151,6 +151,7 @@ class ProcessInstance(Base):
     next_timer_at: Mapped[datetime | None]
     sla_due_at: Mapped[datetime | None]
     sla_breached_at: Mapped[datetime | None]
+    sla_stopped_at: Mapped[datetime | None]  # the SLA-governed work ended (on time or late)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
 

@@ -29,6 +29,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -599,6 +600,7 @@ class Engine:
         wf: BpmnWorkflow,
         actor: str | None,
         refresh_timers: bool = False,
+        since: float = 0.0,
     ) -> None:
         waiting_timers = {
             t.id: t
@@ -622,7 +624,7 @@ class Engine:
                     element_id=t.task_spec.bpmn_id,
                     task_id=str(tid),
                 )
-        self._sync(s, agency, inst, wf)
+        self._sync(s, agency, inst, wf, since)
         inst.state_json = self.serializer.dump_state(wf)
         s.flush()
 
@@ -637,7 +639,9 @@ class Engine:
             element_id=element,
         )
 
-    def _sync(self, s: Session, agency: Agency, inst: ProcessInstance, wf: BpmnWorkflow) -> None:
+    def _sync(
+        self, s: Session, agency: Agency, inst: ProcessInstance, wf: BpmnWorkflow, since: float
+    ) -> None:
         """Project the workflow onto inbox, job queue, timers, SLA and variables."""
         now = self.now()
         engine: SafeScriptEngine = wf.script_engine
@@ -717,9 +721,10 @@ class Engine:
                 .where(Incident.external_task_id == job.id, Incident.resolved_at.is_(None))
                 .values(resolved_at=now, resolved_by="engine")
             )
-        # timers and SLA
+        # timers and SLA: the clock runs while a subprocess carrying a timer boundary is active;
+        # a return to the applicant re-arms that timer, which restarts the clock.
         dues: list[datetime] = []
-        sla_candidates: list[datetime] = []
+        armed: list[datetime] = []
         for t in _tasks(wf, TaskState.WAITING):
             due = self._timer_due(t)
             if due is None:
@@ -727,10 +732,30 @@ class Engine:
             dues.append(due)
             attached = self._attached_to(t)
             if attached is not None and isinstance(attached.task_spec, SubWorkflowTask):
-                sla_candidates.append(due)
-        if inst.sla_due_at is None and sla_candidates:
-            inst.sla_due_at = min(sla_candidates)
-        if inst.sla_due_at and inst.sla_breached_at is None:
+                armed.append(due)
+        if armed:
+            due = min(armed)
+            if inst.sla_due_at != due:
+                if inst.sla_due_at is not None:
+                    self._history(
+                        s,
+                        agency.id,
+                        "sla_restarted",
+                        None,
+                        instance_id=inst.id,
+                        data={"previous_due": inst.sla_due_at, "due": due},
+                    )
+                inst.sla_due_at = due
+                inst.sla_breached_at = None
+            inst.sla_stopped_at = None
+        elif (
+            inst.sla_due_at is not None
+            and inst.sla_stopped_at is None
+            and not inst.definition.properties.get("sla")
+            and not self._sla_running(wf)
+        ):
+            self._stop_sla(s, agency, inst, now)
+        if inst.sla_due_at and inst.sla_breached_at is None and inst.sla_stopped_at is None:
             if now >= inst.sla_due_at:
                 inst.sla_breached_at = now
                 self._history(
@@ -745,10 +770,12 @@ class Engine:
                 dues.append(inst.sla_due_at)
         inst.next_timer_at = min(dues) if dues else None
         inst.current_step = ", ".join(dict.fromkeys(steps))[:500] or None
-        inst.variables = _plain(self._variables(wf))
+        inst.variables = _plain(self._variables(wf, inst.variables or {}, since))
         if wf.is_completed() and inst.state == "running":
             inst.state = "completed"
             inst.ended_at = now
+            if inst.sla_due_at is not None and inst.sla_stopped_at is None:
+                self._stop_sla(s, agency, inst, now)
             inst.next_timer_at = None
             self._history(s, agency.id, "instance_completed", None, instance_id=inst.id)
 
@@ -776,9 +803,9 @@ class Engine:
         users = [str(u) for x in users for u in ([ev(x)] if is_juel(x) else [x]) if u]
         assignee = ev(getattr(spec, "assignee", None))
         due = None
-        boundary = [d for d in (self._timer_due(b) for b in self._boundaries(t)) if d is not None]
-        if boundary:
-            due = min(boundary)
+        deadlines = self._deadlines(t)
+        if deadlines:
+            due = min(deadlines)
         elif getattr(spec, "due_date", None):
             due = self._eval_moment(engine, spec.due_date, data, agency)
         follow = getattr(spec, "follow_up", None)
@@ -825,6 +852,17 @@ class Engine:
             return None
         return datetime.fromisoformat(value)
 
+    def _deadlines(self, t: Any) -> list[datetime]:
+        """Timers on the task and on every enclosing subprocess: the nearest is the task's due."""
+        out: list[datetime] = []
+        current = t
+        top = t.workflow.top_workflow
+        while current is not None:
+            out += [d for d in (self._timer_due(b) for b in self._boundaries(current)) if d]
+            parent_id = current.workflow.parent_task_id
+            current = top.get_task_from_id(parent_id) if parent_id is not None else None
+        return out
+
     @staticmethod
     def _boundaries(t: Any) -> list[Any]:
         parent = t.parent
@@ -870,18 +908,57 @@ class Engine:
             )
         return out
 
+    def _stop_sla(self, s: Session, agency: Agency, inst: ProcessInstance, now: datetime) -> None:
+        inst.sla_stopped_at = now
+        on_time = inst.sla_due_at is not None and now <= inst.sla_due_at
+        self._history(
+            s,
+            agency.id,
+            "sla_stopped",
+            None,
+            instance_id=inst.id,
+            data={"due": inst.sla_due_at, "on_time": on_time},
+        )
+
     @staticmethod
-    def _variables(wf: BpmnWorkflow) -> dict[str, Any]:
-        if wf.is_completed():
-            done = wf.get_tasks(state=TaskState.COMPLETED)
-            last = max(done, key=lambda t: t.last_state_change) if done else None
-            return dict(last.data) if last else {}
-        merged: dict[str, Any] = {}
-        live = [
-            t for t in wf.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING)
+    def _sla_running(wf: BpmnWorkflow) -> bool:
+        """Is a subprocess that carries a timer boundary (an SLA scope) still active?"""
+        for t in _tasks(wf, TaskState.READY | TaskState.STARTED | TaskState.WAITING):
+            if not isinstance(t.task_spec, SubWorkflowTask):
+                continue
+            parent = t.parent
+            if (
+                parent is not None
+                and parent.task_spec.name.endswith(".BoundaryEventSplit")
+                and any(
+                    isinstance(getattr(c.task_spec, "event_definition", None), TimerEventDefinition)
+                    for c in parent.children
+                )
+            ):
+                return True
+        return False
+
+    @staticmethod
+    def _variables(wf: BpmnWorkflow, previous: Mapping[str, Any], since: float) -> dict[str, Any]:
+        """Process variables as Camunda keeps them: one scope, each step writing what it changed.
+
+        SpiffWorkflow copies data into every branch, so a branch that finishes late carries old
+        copies of values others changed meanwhile; applying only each touched task's own changes
+        (against its parent's data), in the order they happened, keeps the newest value."""
+        merged = dict(previous)
+        touched = [
+            t
+            for w in _all_workflows(wf)
+            for t in w.get_tasks()
+            if t.last_state_change >= since
+            and t.state
+            in (TaskState.COMPLETED, TaskState.READY, TaskState.STARTED, TaskState.WAITING)
         ]
-        for t in sorted(live, key=lambda t: t.last_state_change):
-            merged.update(t.data)
+        for t in sorted(touched, key=lambda t: t.last_state_change):
+            if t.parent is None:
+                merged.update(_plain(t.data))
+            else:
+                merged.update(_plain(DeepMerge.get_updated_keys(t.parent.data, t.data)))
         return merged
 
     # ------------------------------------------------------------------ queries
@@ -938,6 +1015,7 @@ class Engine:
                         ProcessInstance.agency_id == agency.id,
                         ProcessInstance.state == "running",
                         ProcessInstance.sla_due_at < self.now(),
+                        ProcessInstance.sla_stopped_at.is_(None),
                     )
                     .order_by(ProcessInstance.sla_due_at)
                 )
@@ -1090,6 +1168,7 @@ class Engine:
         """Validate the form on the server, complete the task and run to the next wait state."""
 
         def attempt() -> ProcessInstance:
+            since = time.time()
             with self.sessions.begin() as s:
                 agency = self.agency(s, actor.agency)
                 ht = self._task(s, agency.id, task_id)
@@ -1137,7 +1216,7 @@ class Engine:
                     task_id=ht.id,
                     data={"values": clean},
                 )
-                self._advance(s, agency, inst, wf, actor.username)
+                self._advance(s, agency, inst, wf, actor.username, since=since)
                 return inst
 
         return self._with_instance(attempt)
@@ -1168,6 +1247,7 @@ class Engine:
 
     def _fire_instance(self, instance_id: str, now: datetime) -> bool:
         def attempt() -> bool:
+            since = time.time()
             with self.sessions.begin() as s:
                 q = select(ProcessInstance).where(
                     ProcessInstance.id == instance_id,
@@ -1182,7 +1262,7 @@ class Engine:
                 agency = s.get(Agency, inst.agency_id)
                 assert agency is not None
                 wf = self._load(s, inst, agency)
-                self._advance(s, agency, inst, wf, "timer", refresh_timers=True)
+                self._advance(s, agency, inst, wf, "timer", refresh_timers=True, since=since)
                 return True
 
         return self._with_instance(attempt)
@@ -1327,6 +1407,7 @@ class Engine:
                 )
 
         def attempt() -> None:
+            since = time.time()
             with self.sessions.begin() as s:
                 job = self._job(s, task_id, agency, worker_id, lock=True)
                 ag = s.get(Agency, job.agency_id)
@@ -1354,7 +1435,7 @@ class Engine:
                     task_id=job.id,
                     data={"topic": job.topic, "variables": variables},
                 )
-                self._advance(s, ag, inst, wf, worker_id)
+                self._advance(s, ag, inst, wf, worker_id, since=since)
 
         self._with_instance(attempt)
 
@@ -1449,6 +1530,7 @@ class Engine:
         variables = dict(variables or {})
 
         def attempt() -> bool:
+            since = time.time()
             with self.sessions.begin() as s:
                 job = self._job(s, task_id, agency, worker_id, lock=True)
                 ag = s.get(Agency, job.agency_id)
@@ -1504,7 +1586,7 @@ class Engine:
                     task_id=job.id,
                     data={"code": code, "message": message, "caught_by": catcher.task_spec.bpmn_id},
                 )
-                self._advance(s, ag, inst, wf, worker_id)
+                self._advance(s, ag, inst, wf, worker_id, since=since)
                 return True
 
         return self._with_instance(attempt)

@@ -764,6 +764,7 @@ def parse_diagram(data: bytes, filename: str, topics: TopicPolicy) -> ParsedDiag
             pid = proc.get("id") or ""
             spec = parser.get_spec(pid)
             subs = parser.get_subprocess_specs(pid)
+            _assign_lanes(root, [spec, *subs.values()])
             forms = {}
             for el in proc.iter(f"{_B}userTask", f"{_B}startEvent"):
                 form, _ = parse_form(el)
@@ -804,6 +805,21 @@ def parse_diagram(data: bytes, filename: str, topics: TopicPolicy) -> ParsedDiag
     except Exception as e:  # SpiffWorkflow raises TypeError/KeyError on some inputs
         raise DeployError([_locate(root, e, filename)], filename)
     return result
+
+
+def _assign_lanes(root: etree._Element, specs: Iterable[Any]) -> None:
+    """Lane of each element from the lane listing it (innermost wins); SpiffWorkflow gives
+    elements inside a subprocess the lane of the subprocess shape instead."""
+    lanes: dict[str, str] = {}
+    for lane in root.iter(f"{_B}lane"):
+        for ref in lane.findall(f"{_B}flowNodeRef"):
+            if ref.text and ref.text.strip():
+                lanes[ref.text.strip()] = lane.get("name") or lane.get("id") or ""
+    for spec in specs:
+        for ts in spec.task_specs.values():
+            bpmn_id = getattr(ts, "bpmn_id", None)
+            if bpmn_id in lanes:
+                ts.lane = lanes[bpmn_id]
 
 
 def _process_properties(proc: etree._Element) -> dict[str, str]:

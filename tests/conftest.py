@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from support import CATALOGUE_TOPICS, PG_ADMIN_URL, SHARED, actor
 
 from engine.actors import Actor
@@ -83,9 +83,11 @@ def db(db_url: str) -> Iterator[Any]:
     try:
         yield engine
     finally:
+        existing = set(inspect(engine).get_table_names())
         with engine.begin() as c:
             for table in reversed(Base.metadata.sorted_tables):
-                c.execute(table.delete())
+                if table.name in existing:
+                    c.execute(table.delete())
         engine.dispose()
 
 

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from engine.actors import Actor
+from engine.catalogue import TOPICS
 
 ROOT = Path(__file__).resolve().parent.parent
 # the shared BPMN corpus is vendored under tests/data/bpmn-corpus (CC-BY-3.0, see its README)
@@ -17,18 +18,7 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
-CATALOGUE_TOPICS = (
-    "subdomain.check",
-    "subdomain.reserve",
-    "dns.create",
-    "dns.change",
-    "dns.delete",
-    "hosting.create",
-    "website.verify",
-    "mail.send",
-    "letter.generate",
-    "credentials.issue",
-)
+CATALOGUE_TOPICS = TOPICS
 
 
 def actor(username: str, agency: str = "kudus", *groups: str) -> Actor:

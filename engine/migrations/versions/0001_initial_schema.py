@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 05:41:39.985884
+Create Date: 2026-11-22 05:55:26.029788
 """
 
 import sqlalchemy as sa
@@ -144,6 +144,7 @@ def upgrade() -> None:
     sa.Column('next_timer_at', engine.models.UTCDateTime(), nullable=True),
     sa.Column('sla_due_at', engine.models.UTCDateTime(), nullable=True),
     sa.Column('sla_breached_at', engine.models.UTCDateTime(), nullable=True),
+    sa.Column('sla_stopped_at', engine.models.UTCDateTime(), nullable=True),
     sa.Column('lock_version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], ),
     sa.ForeignKeyConstraint(['definition_id'], ['process_definition.id'], ),

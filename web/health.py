@@ -1,0 +1,40 @@
+"""Liveness for load balancers and ``make run`` users; shows no data, so it needs no login."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+bp = Blueprint("health", __name__)
+log = logging.getLogger("sopflow.web")
+
+INDEX_HTML = """<!doctype html>
+<html lang="id">
+<head><meta charset="utf-8"><title>sopflow</title></head>
+<body>
+<h1>sopflow berjalan</h1>
+<p>Layanan alur kerja SOP permohonan subdomain dan website.</p>
+</body>
+</html>
+"""
+
+
+@bp.get("/health")
+def health() -> tuple[Response, int]:
+    engine = current_app.extensions["sopflow"]
+    try:
+        with engine.sessions() as s:
+            s.execute(text("SELECT 1"))
+    except SQLAlchemyError as e:
+        # the reason goes to the log, not to an anonymous caller
+        log.warning("health check: database unreachable: %s", e.__class__.__name__)
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok"), 200
+
+
+@bp.get("/")
+def index() -> Response:
+    return Response(INDEX_HTML, mimetype="text/html")
