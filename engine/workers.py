@@ -59,7 +59,9 @@ class WorkerPool:
         """The diagram's retry interval (``R3/PT5M``) if it has one, else the growing default."""
         if job.retry_interval:
             now = self.engine.now()
-            return int((parse_duration(job.retry_interval).add_to(now) - now).total_seconds() * 1000)
+            return int(
+                (parse_duration(job.retry_interval).add_to(now) - now).total_seconds() * 1000
+            )
         steps = self.engine.settings.retry_backoff_s
         return 1000 * steps[min(max(job.attempts - 1, 0), len(steps) - 1)]
 

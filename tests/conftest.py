@@ -27,7 +27,6 @@ from engine.db import load_all_models, make_db, make_sessions, upgrade
 from engine.models import Agency, Base
 from engine.runtime import Engine, topics_policy
 
-
 load_all_models()  # so the per-test cleanup empties handler tables too
 
 

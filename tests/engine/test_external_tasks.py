@@ -242,10 +242,14 @@ def test_worker_threads_and_timer_poller_run_in_background(engine, sla, clock):
 
 
 def test_retry_cycle_of_the_diagram_drives_builtin_workers(engine, admin, clock):
-    xml = (CORPUS / "sla.bpmn").read_bytes().replace(
-        b"<camunda:inputOutput>",
-        b"<camunda:failedJobRetryTimeCycle>R2/PT2M</camunda:failedJobRetryTimeCycle>"
-        b"<camunda:inputOutput>",
+    xml = (
+        (CORPUS / "sla.bpmn")
+        .read_bytes()
+        .replace(
+            b"<camunda:inputOutput>",
+            b"<camunda:failedJobRetryTimeCycle>R2/PT2M</camunda:failedJobRetryTimeCycle>"
+            b"<camunda:inputOutput>",
+        )
     )
     engine.deploy(admin, [("s.bpmn", xml)])
     engine.start(APPLICANT, "sla_demo", values={"subdomain": "dinkes"})

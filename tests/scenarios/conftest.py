@@ -27,8 +27,18 @@ from engine.runtime import Engine, LockedTask, TopicRequest
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 WORKER = "scenario-worker"
-TOPICS = ("subdomain.check", "subdomain.reserve", "dns.create", "dns.change", "dns.delete",
-          "hosting.create", "website.verify", "mail.send", "letter.generate", "credentials.issue")
+TOPICS = (
+    "subdomain.check",
+    "subdomain.reserve",
+    "dns.create",
+    "dns.change",
+    "dns.delete",
+    "hosting.create",
+    "website.verify",
+    "mail.send",
+    "letter.generate",
+    "credentials.issue",
+)
 
 Inst = ProcessInstance | str
 
@@ -78,8 +88,11 @@ class Driver:
 
     def walked(self, inst: Inst) -> list[str | None]:
         """The elements completed (user tasks and jobs), in order: the path the request took."""
-        return [h.element_id for h in self.history(inst)
-                if h.kind in ("task_completed", "job_completed")]
+        return [
+            h.element_id
+            for h in self.history(inst)
+            if h.kind in ("task_completed", "job_completed")
+        ]
 
     # ------------------------------------------------------------------ human tasks
     def open_tasks(self, inst: Inst | None = None) -> list[HumanTask]:
@@ -97,19 +110,18 @@ class Driver:
             assert tasks[0].element_id == element_id, (tasks[0].element_id, element_id)
         return tasks[0]
 
-    def complete(self, who: Actor, task: HumanTask,
-                 values: Mapping[str, Any] | None = None) -> ProcessInstance:
+    def complete(
+        self, who: Actor, task: HumanTask, values: Mapping[str, Any] | None = None
+    ) -> ProcessInstance:
         return self.engine.complete_task(who, task.id, dict(values or {}))
 
-    def do(self, who: Actor, element_id: str,
-           values: Mapping[str, Any] | None = None) -> HumanTask:
+    def do(self, who: Actor, element_id: str, values: Mapping[str, Any] | None = None) -> HumanTask:
         """Take the single task of ``who`` (it must be ``element_id``) and complete it."""
         t = self.task(who, element_id)
         self.complete(who, t, values)
         return t
 
-    def refused(self, who: Actor, task: HumanTask,
-                values: Mapping[str, Any] | None = None) -> None:
+    def refused(self, who: Actor, task: HumanTask, values: Mapping[str, Any] | None = None) -> None:
         """``who`` may not do this task: PermissionDenied, and the task stays open."""
         with pytest.raises(PermissionDenied):
             self.engine.complete_task(who, task.id, dict(values or {}))
@@ -132,34 +144,46 @@ class Driver:
             with pytest.raises(NotFound):
                 self.engine.claim(stranger, task.id)
         topics = [TopicRequest(t) for t in TOPICS]
-        assert self.engine.fetch_and_lock("eve-worker", topics, max_tasks=50,
-                                          agency=elsewhere) == []
+        assert (
+            self.engine.fetch_and_lock("eve-worker", topics, max_tasks=50, agency=elsewhere) == []
+        )
 
     # ------------------------------------------------------------------ external workers
     def jobs(self, inst: Inst | None = None) -> list[tuple[str, str]]:
         """(element id, topic) of the jobs waiting in the queue, oldest first."""
-        rows = self.engine.external_tasks(self.admin,
-                                          instance_id=None if inst is None else _iid(inst))
+        rows = self.engine.external_tasks(
+            self.admin, instance_id=None if inst is None else _iid(inst)
+        )
         return [(j.element_id, j.topic) for j in rows]
 
     def fetch(self, topic: str) -> LockedTask:
-        jobs = self.engine.fetch_and_lock(WORKER, [TopicRequest(topic, 60_000)], max_tasks=5,
-                                          agency=self.agency)
+        jobs = self.engine.fetch_and_lock(
+            WORKER, [TopicRequest(topic, 60_000)], max_tasks=5, agency=self.agency
+        )
         assert len(jobs) == 1, (topic, [j.element_id for j in jobs])
         return jobs[0]
 
-    def work(self, topic: str, outputs: Mapping[str, Any] | None = None,
-             element_id: str | None = None) -> Job:
+    def work(
+        self, topic: str, outputs: Mapping[str, Any] | None = None, element_id: str | None = None
+    ) -> Job:
         """Fetch-and-lock the one job of ``topic``, complete it with ``outputs``, return it."""
         locked = self.fetch(topic)
         if element_id is not None:
             assert locked.element_id == element_id, (locked.element_id, element_id)
-        [row] = [j for j in self.engine.external_tasks(self.admin, instance_id=locked.instance_id)
-                 if j.id == locked.id]
+        [row] = [
+            j
+            for j in self.engine.external_tasks(self.admin, instance_id=locked.instance_id)
+            if j.id == locked.id
+        ]
         self.engine.complete_external(WORKER, locked.id, dict(outputs or {}))
-        return Job(element_id=locked.element_id, topic=locked.topic, inputs=dict(row.variables),
-                   variables=locked.variables, instance_id=locked.instance_id,
-                   business_key=locked.business_key)
+        return Job(
+            element_id=locked.element_id,
+            topic=locked.topic,
+            inputs=dict(row.variables),
+            variables=locked.variables,
+            instance_id=locked.instance_id,
+            business_key=locked.business_key,
+        )
 
 
 class Forms:

@@ -27,12 +27,34 @@ import pytest
 from engine.actors import Actor
 from engine.errors import FormValidationError, NotFound
 
-START_FIELDS = ["complainant_name", "opd_name", "complaint_channel", "related_request",
-                "complaint_text", "complaint_file", "applicant_email", "applicant_phone"]
-START_REQUIRED = ["complainant_name", "complaint_channel", "complaint_text", "applicant_email",
-                  "applicant_phone"]
-CHANNELS = ["in_person", "complaint_box", "letter", "phone", "whatsapp", "email", "website",
-            "lapor", "social_media"]
+START_FIELDS = [
+    "complainant_name",
+    "opd_name",
+    "complaint_channel",
+    "related_request",
+    "complaint_text",
+    "complaint_file",
+    "applicant_email",
+    "applicant_phone",
+]
+START_REQUIRED = [
+    "complainant_name",
+    "complaint_channel",
+    "complaint_text",
+    "applicant_email",
+    "applicant_phone",
+]
+CHANNELS = [
+    "in_person",
+    "complaint_box",
+    "letter",
+    "phone",
+    "whatsapp",
+    "email",
+    "website",
+    "lapor",
+    "social_media",
+]
 EMAIL = "pelapor@example.id"
 
 
@@ -74,15 +96,28 @@ def classify(d, forms, inst, category):
     p = people(d.agency)
     t = d.task(p["officer"], "classify_complaint")
     assert (t.candidate_groups, t.assignee, t.lane) == (
-        ["complaint_officer"], None, "Petugas / Pejabat Pengelola Pengaduan")
-    assert forms.ids(t) == ["complainant_name", "opd_name", "complaint_channel",
-                            "related_request", "complaint_text", "complaint_file",
-                            "complaint_category"]
+        ["complaint_officer"],
+        None,
+        "Petugas / Pejabat Pengelola Pengaduan",
+    )
+    assert forms.ids(t) == [
+        "complainant_name",
+        "opd_name",
+        "complaint_channel",
+        "related_request",
+        "complaint_text",
+        "complaint_file",
+        "complaint_category",
+    ]
     assert forms.readonly(t) == forms.ids(t)[:6]
     assert forms.required(t) == ["complaint_category"]
     [category_field] = [f for f in t.form["fields"] if f["id"] == "complaint_category"]
     assert [o[0] for o in category_field["options"]] == [
-        "light", "normative", "no_supervision", "supervision"]
+        "light",
+        "normative",
+        "no_supervision",
+        "supervision",
+    ]
     d.refused(p["technical"], t, {"complaint_category": category})
     d.refused(p["complainant"], t, {"complaint_category": category})
     d.isolated(inst, t)
@@ -100,8 +135,9 @@ def respond(d, forms, *, solved):
     assert forms.readonly(t) == ["complaint_text", "complaint_category"]
     assert forms.required(t) == ["response"]
     d.refused(p["official"], t, {"response": "x"})
-    d.complete(p["officer"], t, {"response": "Subdomain sudah diaktifkan, mohon dicek",
-                                 "solved": solved})
+    d.complete(
+        p["officer"], t, {"response": "Subdomain sudah diaktifkan, mohon dicek", "solved": solved}
+    )
 
 
 def resolve(d, forms):
@@ -125,8 +161,9 @@ def close(d, inst):
 # ---------------------------------------------------------------------------- tests
 def test_start_form_carries_the_channels_of_both_sops(drive):
     d = drive("pekalongan", "complaint")
-    form = d.engine.current_definition(people("pekalongan")["complainant"],
-                                       "complaint").start_form["fields"]
+    form = d.engine.current_definition(people("pekalongan")["complainant"], "complaint").start_form[
+        "fields"
+    ]
     assert [f["id"] for f in form] == START_FIELDS
     assert [f["id"] for f in form if "required" in f["constraints"]] == START_REQUIRED
     [channel] = [f for f in form if f["id"] == "complaint_channel"]
@@ -144,17 +181,36 @@ def test_solved_by_the_officer(drive, clock, forms):
     close(d, inst)
     final = d.instance(inst)
     assert final.state == "completed" and d.open_tasks(inst) == [] and d.jobs(inst) == []
-    assert d.walked(inst) == ["send_received", "classify_complaint", "respond_complaint",
-                              "send_response", "send_survey"]
+    assert d.walked(inst) == [
+        "send_received",
+        "classify_complaint",
+        "respond_complaint",
+        "send_response",
+        "send_survey",
+    ]
     v = final.variables
-    assert {k: v[k] for k in ("initiator", "complaint_channel", "complaint_category", "solved",
-                              "response")} == {
-        "initiator": "pelapor", "complaint_channel": "phone", "complaint_category": "light",
-        "solved": True, "response": "Subdomain sudah diaktifkan, mohon dicek"}
+    assert {
+        k: v[k]
+        for k in ("initiator", "complaint_channel", "complaint_category", "solved", "response")
+    } == {
+        "initiator": "pelapor",
+        "complaint_channel": "phone",
+        "complaint_category": "light",
+        "solved": True,
+        "response": "Subdomain sudah diaktifkan, mohon dicek",
+    }
     assert "resolution" not in v
-    assert Counter(d.kinds(inst)) == Counter({"sla_stopped": 1,
-        "instance_started": 1, "task_created": 2, "task_completed": 2, "job_created": 3,
-        "job_completed": 3, "instance_completed": 1})
+    assert Counter(d.kinds(inst)) == Counter(
+        {
+            "sla_stopped": 1,
+            "instance_started": 1,
+            "task_created": 2,
+            "task_completed": 2,
+            "job_created": 3,
+            "job_completed": 3,
+            "instance_completed": 1,
+        }
+    )
 
 
 def test_not_solved_escalated_to_the_official(drive, clock, forms):
@@ -168,30 +224,63 @@ def test_not_solved_escalated_to_the_official(drive, clock, forms):
     close(d, inst)
     final = d.instance(inst)
     assert final.state == "completed"
-    assert d.walked(inst) == ["send_received", "classify_complaint", "respond_complaint",
-                              "resolve_by_official", "send_response", "send_survey"]
+    assert d.walked(inst) == [
+        "send_received",
+        "classify_complaint",
+        "respond_complaint",
+        "resolve_by_official",
+        "send_response",
+        "send_survey",
+    ]
     v = final.variables
     assert (v["solved"], v["resolution"], v["complaint_category"]) == (
-        False, "Server dipindah, layanan pulih", "normative")
+        False,
+        "Server dipindah, layanan pulih",
+        "normative",
+    )
 
 
 CATEGORIES = [
     # (agency, category, classified at, due, solved by the officer?)
-    ("pekalongan", "light", datetime(2026, 11, 23, 2, 0, tzinfo=UTC),
-     datetime(2026, 11, 30, 2, 0, tzinfo=UTC), True),
-    ("kalbar", "normative", datetime(2026, 12, 23, 7, 0, tzinfo=UTC),
-     datetime(2027, 1, 4, 7, 0, tzinfo=UTC), False),
-    ("sulut", "no_supervision", datetime(2026, 11, 23, 1, 0, tzinfo=UTC),
-     datetime(2026, 12, 11, 1, 0, tzinfo=UTC), True),
-    ("tapin", "supervision", datetime(2026, 6, 8, 1, 0, tzinfo=UTC),
-     datetime(2026, 9, 3, 1, 0, tzinfo=UTC), False),
+    (
+        "pekalongan",
+        "light",
+        datetime(2026, 11, 23, 2, 0, tzinfo=UTC),
+        datetime(2026, 11, 30, 2, 0, tzinfo=UTC),
+        True,
+    ),
+    (
+        "kalbar",
+        "normative",
+        datetime(2026, 12, 23, 7, 0, tzinfo=UTC),
+        datetime(2027, 1, 4, 7, 0, tzinfo=UTC),
+        False,
+    ),
+    (
+        "sulut",
+        "no_supervision",
+        datetime(2026, 11, 23, 1, 0, tzinfo=UTC),
+        datetime(2026, 12, 11, 1, 0, tzinfo=UTC),
+        True,
+    ),
+    (
+        "tapin",
+        "supervision",
+        datetime(2026, 6, 8, 1, 0, tzinfo=UTC),
+        datetime(2026, 9, 3, 1, 0, tzinfo=UTC),
+        False,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("agency", "category", "classified", "due", "solved"), CATEGORIES,
-                         ids=[c[1] for c in CATEGORIES])
-def test_each_category_has_its_deadline(drive, clock, forms, agency, category, classified,
-                                        due, solved):
+@pytest.mark.parametrize(
+    ("agency", "category", "classified", "due", "solved"),
+    CATEGORIES,
+    ids=[c[1] for c in CATEGORIES],
+)
+def test_each_category_has_its_deadline(
+    drive, clock, forms, agency, category, classified, due, solved
+):
     d = drive(agency, "complaint")
     p = people(agency)
     inst = file_complaint(d, clock, classified)
@@ -209,9 +298,15 @@ def test_each_category_has_its_deadline(drive, clock, forms, agency, category, c
     assert d.open_elements(inst) == ["escalate", "respond_complaint"]  # nothing cancelled
     [e] = [x for x in d.engine.inbox(p["official"]) if x.element_id == "escalate"]
     assert (e.candidate_groups, e.lane) == (
-        ["head_of_office"], "Pejabat Dinas Kominfo (Kepala Dinas)")
-    assert forms.ids(e) == ["complainant_name", "complaint_text", "complaint_category",
-                            "escalation_notes"]
+        ["head_of_office"],
+        "Pejabat Dinas Kominfo (Kepala Dinas)",
+    )
+    assert forms.ids(e) == [
+        "complainant_name",
+        "complaint_text",
+        "complaint_category",
+        "escalation_notes",
+    ]
     assert forms.readonly(e) == ["complainant_name", "complaint_text", "complaint_category"]
     assert forms.required(e) == ["escalation_notes"]
     d.refused(p["officer"], e, {"escalation_notes": "x"})
@@ -229,8 +324,15 @@ def test_each_category_has_its_deadline(drive, clock, forms, agency, category, c
     final = d.instance(inst)
     assert final.state == "completed" and final.sla_breached_at == due + timedelta(minutes=1)
     handled = ["respond_complaint"] if solved else ["respond_complaint", "resolve_by_official"]
-    assert d.walked(inst) == ["send_received", "classify_complaint", "send_escalation",
-                              *handled, "send_response", "send_survey", "escalate"]
+    assert d.walked(inst) == [
+        "send_received",
+        "classify_complaint",
+        "send_escalation",
+        *handled,
+        "send_response",
+        "send_survey",
+        "escalate",
+    ]
 
 
 def test_each_agency_sees_only_its_own_complaints(drive, clock, forms):
@@ -243,6 +345,5 @@ def test_each_agency_sees_only_its_own_complaints(drive, clock, forms):
     assert (ta.instance_id, tb.instance_id) == (ia.id, ib.id)
     # a Kalbar complaint officer cannot take Pekalongan's complaint
     with pytest.raises(NotFound):
-        b.engine.complete_task(people("kalbar")["officer"], ta.id,
-                               {"complaint_category": "light"})
+        b.engine.complete_task(people("kalbar")["officer"], ta.id, {"complaint_category": "light"})
     assert a.engine.get_task(a.admin, ta.id).state == "open"

@@ -51,17 +51,52 @@ REQUEST = {
     "applicant_email": EMAIL,
     "applicant_phone": "0561-736541",
 }
-START_FIELDS = ["opd_name", "unit_name", "letter_number", "letter_date", "letter_file",
-                "signed_by", "letter_stamped", "subdomain", "purpose", "target",
-                "applicant_email", "applicant_phone"]
-START_REQUIRED = ["opd_name", "letter_number", "letter_date", "letter_file", "signed_by",
-                  "letter_stamped", "subdomain", "purpose", "applicant_email", "applicant_phone"]
-REVIEW_FIELDS = ["opd_name", "unit_name", "letter_number", "letter_date", "letter_file",
-                 "signed_by", "letter_stamped", "subdomain", "purpose", "target",
-                 "documents_complete", "return_reason"]
+START_FIELDS = [
+    "opd_name",
+    "unit_name",
+    "letter_number",
+    "letter_date",
+    "letter_file",
+    "signed_by",
+    "letter_stamped",
+    "subdomain",
+    "purpose",
+    "target",
+    "applicant_email",
+    "applicant_phone",
+]
+START_REQUIRED = [
+    "opd_name",
+    "letter_number",
+    "letter_date",
+    "letter_file",
+    "signed_by",
+    "letter_stamped",
+    "subdomain",
+    "purpose",
+    "applicant_email",
+    "applicant_phone",
+]
+REVIEW_FIELDS = [
+    "opd_name",
+    "unit_name",
+    "letter_number",
+    "letter_date",
+    "letter_file",
+    "signed_by",
+    "letter_stamped",
+    "subdomain",
+    "purpose",
+    "target",
+    "documents_complete",
+    "return_reason",
+]
 NAME_OK = {"name_available": True, "name_reason": "", "name_suggestions": ""}
-NAME_TAKEN = {"name_available": False, "name_reason": "Label 'data-bappeda' sudah terdaftar",
-              "name_suggestions": "databappeda, data-bappeda-kalbar"}
+NAME_TAKEN = {
+    "name_available": False,
+    "name_reason": "Label 'data-bappeda' sudah terdaftar",
+    "name_suggestions": "databappeda, data-bappeda-kalbar",
+}
 FQDN = "data-bappeda.kalbarprov.go.id"
 
 
@@ -98,16 +133,20 @@ def review_task(d, forms, inst):
 
 
 def activate_and_confirm(d, inst, name="data-bappeda"):
-    job = d.work("dns.create", {"fqdn": f"{name}.kalbarprov.go.id",
-                                "dns_records": [{"type": "A", "value": "103.28.12.9"}]},
-                 "activate_dns")
+    job = d.work(
+        "dns.create",
+        {
+            "fqdn": f"{name}.kalbarprov.go.id",
+            "dns_records": [{"type": "A", "value": "103.28.12.9"}],
+        },
+        "activate_dns",
+    )
     assert job.inputs == {"subdomain": name}
     job = d.work("letter.generate", {"letter_pdf": "sha256:konfirmasi-0042"}, "generate_letter")
     assert job.inputs == {"template": "confirmation"}
     assert job.variables["fqdn"] == f"{name}.kalbarprov.go.id"  # what the letter reports
     job = d.work("mail.send", {}, "send_done")
-    assert job.inputs == {"template": "done", "to": EMAIL,
-                          "attachment": "sha256:konfirmasi-0042"}
+    assert job.inputs == {"template": "done", "to": EMAIL, "attachment": "sha256:konfirmasi-0042"}
     job = d.work("mail.send", {}, "send_survey")
     assert job.inputs == {"template": "survey_invite", "to": EMAIL}
 
@@ -150,19 +189,52 @@ def test_happy_path_over_the_christmas_holidays(drive, clock, forms):
     final = d.instance(inst)
     assert final.state == "completed" and final.sla_breached_at is None
     assert d.open_tasks(inst) == [] and d.jobs(inst) == []
-    assert d.walked(inst) == ["check_name", "reserve_name", "send_received", "review_request",
-                              "activate_dns", "generate_letter", "send_done", "send_survey"]
+    assert d.walked(inst) == [
+        "check_name",
+        "reserve_name",
+        "send_received",
+        "review_request",
+        "activate_dns",
+        "generate_letter",
+        "send_done",
+        "send_survey",
+    ]
     v = final.variables
-    assert {k: v[k] for k in ("initiator", "subdomain", "name_available", "documents_complete",
-                              "fqdn", "letter_pdf", "letter_date", "letter_stamped")} == {
-        "initiator": "yanti", "subdomain": "data-bappeda", "name_available": True,
-        "documents_complete": True, "fqdn": FQDN, "letter_pdf": "sha256:konfirmasi-0042",
-        "letter_date": "2026-12-21", "letter_stamped": True}
+    assert {
+        k: v[k]
+        for k in (
+            "initiator",
+            "subdomain",
+            "name_available",
+            "documents_complete",
+            "fqdn",
+            "letter_pdf",
+            "letter_date",
+            "letter_stamped",
+        )
+    } == {
+        "initiator": "yanti",
+        "subdomain": "data-bappeda",
+        "name_available": True,
+        "documents_complete": True,
+        "fqdn": FQDN,
+        "letter_pdf": "sha256:konfirmasi-0042",
+        "letter_date": "2026-12-21",
+        "letter_stamped": True,
+    }
     kinds = d.kinds(inst)
     assert kinds[0] == "instance_started" and kinds[-1] == "instance_completed"
-    assert Counter(kinds) == Counter({"sla_stopped": 1, "instance_started": 1, "task_created": 1,
-                                      "task_completed": 1, "job_created": 7, "job_completed": 7,
-                                      "instance_completed": 1})
+    assert Counter(kinds) == Counter(
+        {
+            "sla_stopped": 1,
+            "instance_started": 1,
+            "task_created": 1,
+            "task_completed": 1,
+            "job_created": 7,
+            "job_completed": 7,
+            "instance_completed": 1,
+        }
+    )
 
 
 def test_name_taken_then_renamed(drive, clock, forms):
@@ -172,7 +244,10 @@ def test_name_taken_then_renamed(drive, clock, forms):
     assert job.inputs == {"template": "name_taken", "to": EMAIL}
     t = d.task(APPLICANT, "choose_other_name")
     assert (t.assignee, t.candidate_groups, t.lane) == (
-        "yanti", ["applicant"], "Perangkat Daerah (PD) / UPT")
+        "yanti",
+        ["applicant"],
+        "Perangkat Daerah (PD) / UPT",
+    )
     assert forms.ids(t) == ["name_reason", "name_suggestions", "subdomain"]
     assert forms.readonly(t) == ["name_reason", "name_suggestions"]
     assert forms.required(t) == ["subdomain"]
@@ -192,9 +267,15 @@ def test_name_taken_then_renamed(drive, clock, forms):
     final = d.instance(inst)
     assert final.state == "completed"
     assert (final.variables["subdomain"], final.variables["fqdn"]) == (
-        "databappeda", "databappeda.kalbarprov.go.id")
-    assert d.walked(inst)[:4] == ["check_name", "send_name_taken", "choose_other_name",
-                                  "check_name"]
+        "databappeda",
+        "databappeda.kalbarprov.go.id",
+    )
+    assert d.walked(inst)[:4] == [
+        "check_name",
+        "send_name_taken",
+        "choose_other_name",
+        "check_name",
+    ]
 
 
 def return_and_resubmit(d, clock, forms):
@@ -206,8 +287,9 @@ def return_and_resubmit(d, clock, forms):
     # Wednesday 25 November 11:00 WIB: the letter is not stamped; back to the PD
     clock.set(datetime(2026, 11, 25, 4, 0, tzinfo=UTC))
     t = review_task(d, forms, inst)
-    d.complete(KABID, t, {"documents_complete": False,
-                          "return_reason": "Surat belum dibubuhi cap PD"})
+    d.complete(
+        KABID, t, {"documents_complete": False, "return_reason": "Surat belum dibubuhi cap PD"}
+    )
     assert d.jobs(inst) == [("send_returned", "mail.send")]
     job = d.work("mail.send", {}, "send_returned")
     assert job.inputs == {"template": "returned", "to": EMAIL}
@@ -215,29 +297,56 @@ def return_and_resubmit(d, clock, forms):
     t = d.task(APPLICANT, "complete_documents")
     assert (t.assignee, t.candidate_groups, t.due_at) == ("yanti", ["applicant"], None)
     assert t.lane == "Perangkat Daerah (PD) / UPT"
-    assert forms.ids(t) == ["return_reason", "letter_number", "letter_date", "letter_file",
-                            "signed_by", "letter_stamped"]
+    assert forms.ids(t) == [
+        "return_reason",
+        "letter_number",
+        "letter_date",
+        "letter_file",
+        "signed_by",
+        "letter_stamped",
+    ]
     assert forms.readonly(t) == ["return_reason"]
-    assert forms.required(t) == ["letter_number", "letter_date", "letter_file", "signed_by",
-                                 "letter_stamped"]
+    assert forms.required(t) == [
+        "letter_number",
+        "letter_date",
+        "letter_file",
+        "signed_by",
+        "letter_stamped",
+    ]
     assert d.engine.inbox(KABID) == []
     d.refused(OTHER_APPLICANT, t, {})
     d.refused(KABID, t, {})
     d.isolated(inst, t)
     with pytest.raises(FormValidationError) as e:
         d.complete(APPLICANT, t, {"letter_number": "005/430/BAPPEDA-B/2026"})
-    assert {x.field for x in e.value.errors} == {"letter_date", "letter_file", "signed_by",
-                                                 "letter_stamped"}
+    assert {x.field for x in e.value.errors} == {
+        "letter_date",
+        "letter_file",
+        "signed_by",
+        "letter_stamped",
+    }
 
     clock.set(datetime(2026, 11, 26, 1, 0, tzinfo=UTC))
-    d.complete(APPLICANT, t, {"letter_number": "005/430/BAPPEDA-B/2026",
-                              "letter_date": "2026-11-26", "letter_file": "sha256:77c0e1f2",
-                              "signed_by": "head_of_pd", "letter_stamped": True,
-                              "return_reason": "changed"})
+    d.complete(
+        APPLICANT,
+        t,
+        {
+            "letter_number": "005/430/BAPPEDA-B/2026",
+            "letter_date": "2026-11-26",
+            "letter_file": "sha256:77c0e1f2",
+            "signed_by": "head_of_pd",
+            "letter_stamped": True,
+            "return_reason": "changed",
+        },
+    )
     receive(d, inst)
     v = d.variables(inst)
     assert (v["letter_number"], v["letter_file"], v["signed_by"], v["return_reason"]) == (
-        "005/430/BAPPEDA-B/2026", "sha256:77c0e1f2", "head_of_pd", "Surat belum dibubuhi cap PD")
+        "005/430/BAPPEDA-B/2026",
+        "sha256:77c0e1f2",
+        "head_of_pd",
+        "Surat belum dibubuhi cap PD",
+    )
     t = review_task(d, forms, inst)
     assert d.variables(inst)["documents_complete"] is False  # the first answer, until reviewed
     return inst, t
@@ -254,18 +363,52 @@ def test_returned_for_completion_then_resubmitted(drive, clock, forms):
     final = d.instance(inst)
     assert final.state == "completed"
     assert d.walked(inst) == [
-        "check_name", "reserve_name", "send_received", "review_request", "send_returned",
-        "complete_documents", "send_received", "review_request", "activate_dns",
-        "generate_letter", "send_done", "send_survey"]
+        "check_name",
+        "reserve_name",
+        "send_received",
+        "review_request",
+        "send_returned",
+        "complete_documents",
+        "send_received",
+        "review_request",
+        "activate_dns",
+        "generate_letter",
+        "send_done",
+        "send_survey",
+    ]
     v = final.variables
-    assert {k: v[k] for k in ("documents_complete", "letter_number", "letter_date",
-                              "letter_stamped", "signed_by", "fqdn", "letter_pdf")} == {
-        "documents_complete": True, "letter_number": "005/430/BAPPEDA-B/2026",
-        "letter_date": "2026-11-26", "letter_stamped": True, "signed_by": "head_of_pd",
-        "fqdn": FQDN, "letter_pdf": "sha256:konfirmasi-0042"}
-    assert Counter(d.kinds(inst)) == Counter({"sla_stopped": 2, "sla_restarted": 1,
-        "instance_started": 1, "task_created": 3, "task_completed": 3, "job_created": 9,
-        "job_completed": 9, "instance_completed": 1})
+    assert {
+        k: v[k]
+        for k in (
+            "documents_complete",
+            "letter_number",
+            "letter_date",
+            "letter_stamped",
+            "signed_by",
+            "fqdn",
+            "letter_pdf",
+        )
+    } == {
+        "documents_complete": True,
+        "letter_number": "005/430/BAPPEDA-B/2026",
+        "letter_date": "2026-11-26",
+        "letter_stamped": True,
+        "signed_by": "head_of_pd",
+        "fqdn": FQDN,
+        "letter_pdf": "sha256:konfirmasi-0042",
+    }
+    assert Counter(d.kinds(inst)) == Counter(
+        {
+            "sla_stopped": 2,
+            "sla_restarted": 1,
+            "instance_started": 1,
+            "task_created": 3,
+            "task_completed": 3,
+            "job_created": 9,
+            "job_completed": 9,
+            "instance_completed": 1,
+        }
+    )
 
 
 def test_resubmitted_request_gets_a_new_deadline(drive, clock, forms):
@@ -274,8 +417,10 @@ def test_resubmitted_request_gets_a_new_deadline(drive, clock, forms):
     # resubmitted Thursday 26 November 08:00 WIB: the 3 days start again, Fri 27, Mon 30,
     # Tue 1 -> Tuesday 1 December 08:00 WIB (01:00 UTC). The old deadline (Thursday 09:00
     # WIB) passes without an escalation, and so does Tuesday 07:59 WIB.
-    for moment in (datetime(2026, 11, 26, 2, 1, tzinfo=UTC),
-                   datetime(2026, 12, 1, 0, 59, tzinfo=UTC)):
+    for moment in (
+        datetime(2026, 11, 26, 2, 1, tzinfo=UTC),
+        datetime(2026, 12, 1, 0, 59, tzinfo=UTC),
+    ):
         clock.set(moment)
         d.engine.fire_due_timers()
         assert d.jobs(inst) == [] and d.events(inst, "timer_fired") == []
@@ -290,9 +435,16 @@ def test_resubmitted_request_gets_a_new_deadline(drive, clock, forms):
     activate_and_confirm(d, inst)
     d.do(KADIS, "escalate", {"escalation_notes": "Dipantau"})
     assert d.instance(inst).state == "completed"
-    assert d.walked(inst)[6:] == ["send_received", "send_escalation", "review_request",
-                                  "activate_dns", "generate_letter", "send_done", "send_survey",
-                                  "escalate"]
+    assert d.walked(inst)[6:] == [
+        "send_received",
+        "send_escalation",
+        "review_request",
+        "activate_dns",
+        "generate_letter",
+        "send_done",
+        "send_survey",
+        "escalate",
+    ]
 
 
 def test_deadline_passes_escalation_and_work_continues(drive, clock, forms):
@@ -302,9 +454,11 @@ def test_deadline_passes_escalation_and_work_continues(drive, clock, forms):
     t = review_task(d, forms, inst)
 
     # counted in calendar weekdays the deadline would be Friday 25 December; it is not
-    for moment in (datetime(2026, 12, 25, 3, 1, tzinfo=UTC),   # Christmas
-                   datetime(2026, 12, 28, 3, 1, tzinfo=UTC),   # Monday
-                   datetime(2026, 12, 29, 2, 59, tzinfo=UTC)):  # Tuesday 09:59 WIB
+    for moment in (
+        datetime(2026, 12, 25, 3, 1, tzinfo=UTC),  # Christmas
+        datetime(2026, 12, 28, 3, 1, tzinfo=UTC),  # Monday
+        datetime(2026, 12, 29, 2, 59, tzinfo=UTC),
+    ):  # Tuesday 09:59 WIB
         clock.set(moment)
         assert d.engine.fire_due_timers() == 0
         assert d.jobs(inst) == []
@@ -324,7 +478,8 @@ def test_deadline_passes_escalation_and_work_continues(drive, clock, forms):
     d.isolated(inst, e)
     assert [x.element_id for x in d.events(inst, "timer_fired")] == ["sla_timer"]
     assert [x.at for x in d.events(inst, "sla_breached")] == [
-        datetime(2026, 12, 29, 3, 1, tzinfo=UTC)]
+        datetime(2026, 12, 29, 3, 1, tzinfo=UTC)
+    ]
 
     d.complete(KABID, t, {"documents_complete": True})
     activate_and_confirm(d, inst)

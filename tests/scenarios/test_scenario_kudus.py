@@ -51,22 +51,45 @@ REQUEST = {
     "applicant_email": EMAIL,
     "applicant_phone": "0291-438921",
 }
-START_FIELDS = ["opd_name", "letter_number", "letter_date", "letter_file", "form_file",
-                "subdomain", "purpose", "applicant_email", "applicant_phone"]
+START_FIELDS = [
+    "opd_name",
+    "letter_number",
+    "letter_date",
+    "letter_file",
+    "form_file",
+    "subdomain",
+    "purpose",
+    "applicant_email",
+    "applicant_phone",
+]
 NAME_OK = {"name_available": True, "name_reason": "", "name_suggestions": ""}
-NAME_TAKEN = {"name_available": False, "name_reason": "disdikpora.kuduskab.go.id sudah aktif",
-              "name_suggestions": "disdikpora-kudus"}
-ON_TIME_PATH = ["generate_register", "send_received", "dispose_to_division", "sign_and_dispose",
-                "check_name", "review_name", "reserve_name", "create_hosting", "create_dns",
-                "send_done", "send_survey"]
+NAME_TAKEN = {
+    "name_available": False,
+    "name_reason": "disdikpora.kuduskab.go.id sudah aktif",
+    "name_suggestions": "disdikpora-kudus",
+}
+ON_TIME_PATH = [
+    "generate_register",
+    "send_received",
+    "dispose_to_division",
+    "sign_and_dispose",
+    "check_name",
+    "review_name",
+    "reserve_name",
+    "create_hosting",
+    "create_dns",
+    "send_done",
+    "send_survey",
+]
 
 
 def submit(d, clock):
     clock.set(FILED)
     inst = d.start(APPLICANT, REQUEST)
     assert inst.business_key == "KUDUS/2026/000001"
-    job = d.work("letter.generate", {"letter_pdf": "sha256:register-disposisi-77"},
-                 "generate_register")
+    job = d.work(
+        "letter.generate", {"letter_pdf": "sha256:register-disposisi-77"}, "generate_register"
+    )
     assert job.inputs == {"template": "disposition_sheet"}
     assert job.variables["letter_number"] == "421/1187/23.01/2026"
     job = d.work("mail.send", {}, "send_received")
@@ -78,8 +101,14 @@ def step2(d, forms, created, done_at, clock):
     t = d.task(KADIS, "dispose_to_division")
     assert (t.candidate_groups, t.lane) == (["head_of_office"], "Kepala Dinas")
     assert t.due_at == created + timedelta(minutes=10)
-    assert forms.ids(t) == ["opd_name", "letter_number", "letter_date", "letter_file",
-                            "letter_pdf", "disposition_note"]
+    assert forms.ids(t) == [
+        "opd_name",
+        "letter_number",
+        "letter_date",
+        "letter_file",
+        "letter_pdf",
+        "disposition_note",
+    ]
     assert forms.readonly(t) == forms.ids(t)[:5] and forms.required(t) == []
     assert d.variables(t.instance_id)["letter_pdf"] == "sha256:register-disposisi-77"
     d.refused(KABID, t, {})
@@ -105,12 +134,20 @@ def step4(d, forms, created, done_at, clock, *, check, confirm, label="disdikpor
     t = d.task(KASI, "review_name")
     assert (t.candidate_groups, t.lane) == (["head_of_section"], "Kepala Seksi TI dan Persandian")
     assert t.due_at == created + timedelta(minutes=10)
-    assert forms.ids(t) == ["subdomain", "name_reason", "name_suggestions", "name_available",
-                            "section_note"]
+    assert forms.ids(t) == [
+        "subdomain",
+        "name_reason",
+        "name_suggestions",
+        "name_available",
+        "section_note",
+    ]
     assert forms.readonly(t) == ["subdomain", "name_reason", "name_suggestions"]
     v = d.variables(t.instance_id)
     assert (v["subdomain"], v["name_available"], v["name_reason"]) == (
-        label, check["name_available"], check["name_reason"])
+        label,
+        check["name_available"],
+        check["name_reason"],
+    )
     d.refused(STAFF, t, {"name_available": True})
     clock.set(done_at)
     d.complete(KASI, t, {"name_available": confirm, "section_note": "Diperiksa"})
@@ -177,16 +214,39 @@ def test_on_time_end_to_end(drive, clock, forms):
 
     assert d.walked(inst) == ON_TIME_PATH
     v = final.variables
-    assert {k: v[k] for k in ("initiator", "subdomain", "name_available", "form_signed",
-                              "letter_pdf", "fqdn", "hosting_path")} == {
-        "initiator": "ani", "subdomain": "disdikpora", "name_available": True,
-        "form_signed": True, "letter_pdf": "sha256:register-disposisi-77",
-        "fqdn": "disdikpora.kuduskab.go.id", "hosting_path": "/srv/www/disdikpora"}
+    assert {
+        k: v[k]
+        for k in (
+            "initiator",
+            "subdomain",
+            "name_available",
+            "form_signed",
+            "letter_pdf",
+            "fqdn",
+            "hosting_path",
+        )
+    } == {
+        "initiator": "ani",
+        "subdomain": "disdikpora",
+        "name_available": True,
+        "form_signed": True,
+        "letter_pdf": "sha256:register-disposisi-77",
+        "fqdn": "disdikpora.kuduskab.go.id",
+        "hosting_path": "/srv/www/disdikpora",
+    }
     kinds = d.kinds(inst)
     assert kinds[0] == "instance_started" and kinds[-1] == "instance_completed"
-    assert Counter(kinds) == Counter({"sla_stopped": 1, "instance_started": 1, "task_created": 3,
-                                      "task_completed": 3, "job_created": 8, "job_completed": 8,
-                                      "instance_completed": 1})
+    assert Counter(kinds) == Counter(
+        {
+            "sla_stopped": 1,
+            "instance_started": 1,
+            "task_created": 3,
+            "task_completed": 3,
+            "job_created": 8,
+            "job_completed": 8,
+            "instance_completed": 1,
+        }
+    )
     assert final.sla_breached_at is None
 
 
@@ -201,7 +261,11 @@ def test_name_already_used_then_renamed(drive, clock, forms):
     assert job.inputs == {"template": "name_taken", "to": EMAIL}
     t = d.task(APPLICANT, "choose_other_name")
     assert (t.assignee, t.candidate_groups, t.lane, t.due_at) == (
-        "ani", ["applicant"], "Pemohon", None)
+        "ani",
+        ["applicant"],
+        "Pemohon",
+        None,
+    )
     assert forms.ids(t) == ["name_reason", "name_suggestions", "subdomain"]
     assert forms.readonly(t) == ["name_reason", "name_suggestions"]
     assert forms.required(t) == ["subdomain"]
@@ -215,14 +279,28 @@ def test_name_already_used_then_renamed(drive, clock, forms):
     assert d.engine.fire_due_timers() == 0
     d.complete(APPLICANT, t, {"subdomain": "disdikpora-kudus"})
     # step 4 again, on the new name, with a fresh 10 minutes
-    step4(d, forms, created=at(40), done_at=at(45), clock=clock, check=NAME_OK, confirm=True,
-          label="disdikpora-kudus")
+    step4(
+        d,
+        forms,
+        created=at(40),
+        done_at=at(45),
+        clock=clock,
+        check=NAME_OK,
+        confirm=True,
+        label="disdikpora-kudus",
+    )
     step5(d, "disdikpora-kudus")
     hosting_and_dns(d, "disdikpora-kudus")
     final = finish(d, inst)
     assert final.variables["fqdn"] == "disdikpora-kudus.kuduskab.go.id"
-    assert d.walked(inst)[4:10] == ["check_name", "review_name", "send_name_taken",
-                                    "choose_other_name", "check_name", "review_name"]
+    assert d.walked(inst)[4:10] == [
+        "check_name",
+        "review_name",
+        "send_name_taken",
+        "choose_other_name",
+        "check_name",
+        "review_name",
+    ]
     assert "timer_fired" not in d.kinds(inst)
 
 
@@ -247,8 +325,7 @@ def test_every_step_overruns_its_minutes(drive, clock, forms):
         clock.set(due + timedelta(minutes=1))
         assert d.engine.fire_due_timers() == 1
         job = d.work("mail.send", {}, f"send_escalation_step{step}")
-        assert job.inputs == {"template": "escalation", "to_group": "head_of_office",
-                              "step": step}
+        assert job.inputs == {"template": "escalation", "to_group": "head_of_office", "step": step}
 
     # step 2: dispose_to_division created 09:00, due 09:10 WIB
     overrun("2", at(10))
@@ -273,11 +350,18 @@ def test_every_step_overruns_its_minutes(drive, clock, forms):
     final = finish(d, inst)
 
     assert [e.element_id for e in d.events(inst, "timer_fired")] == [
-        "step2_timer", "step3_timer", "step4_timer", "step5_timer"]
+        "step2_timer",
+        "step3_timer",
+        "step4_timer",
+        "step5_timer",
+    ]
     assert [e.at for e in d.events(inst, "timer_fired")] == [at(11), at(23), at(36), at(101)]
     # only step 5's overrun marks the request as breached (see the module docstring)
     assert [e.at for e in d.events(inst, "sla_breached")] == [at(101)]
     assert final.sla_breached_at == at(101)
     assert [x for x in d.walked(inst) if x.startswith("send_escalation")] == [
-        "send_escalation_step2", "send_escalation_step3", "send_escalation_step4",
-        "send_escalation_step5"]
+        "send_escalation_step2",
+        "send_escalation_step3",
+        "send_escalation_step4",
+        "send_escalation_step5",
+    ]

@@ -41,16 +41,39 @@ REQUEST = {
     "applicant_email": EMAIL,
     "applicant_phone": "+62 285 421000",
 }
-START_FIELDS = ["opd_name", "letter_number", "letter_date", "letter_file", "subdomain", "purpose",
-                "applicant_email", "applicant_phone"]
+START_FIELDS = [
+    "opd_name",
+    "letter_number",
+    "letter_date",
+    "letter_file",
+    "subdomain",
+    "purpose",
+    "applicant_email",
+    "applicant_phone",
+]
 NAME_OK = {"name_available": True, "name_reason": "", "name_suggestions": ""}
-NAME_TAKEN = {"name_available": False, "name_reason": "Nama sudah dipakai situs lain",
-              "name_suggestions": "dinkes-kota, dinkeskota"}
+NAME_TAKEN = {
+    "name_available": False,
+    "name_reason": "Nama sudah dipakai situs lain",
+    "name_suggestions": "dinkes-kota, dinkeskota",
+}
 HAPPY_PATH = [
-    "check_name", "reserve_name", "send_received",
-    "receive_disposition", "forward_disposition", "analyse_requirements",
-    "design_web", "present_design", "appoint_programmer", "code_website", "present_website",
-    "create_hosting", "upload_website", "create_dns", "verify_website", "send_done",
+    "check_name",
+    "reserve_name",
+    "send_received",
+    "receive_disposition",
+    "forward_disposition",
+    "analyse_requirements",
+    "design_web",
+    "present_design",
+    "appoint_programmer",
+    "code_website",
+    "present_website",
+    "create_hosting",
+    "upload_website",
+    "create_dns",
+    "verify_website",
+    "send_done",
     "send_survey",
 ]
 
@@ -58,8 +81,11 @@ HAPPY_PATH = [
 def submit(d, clock, name_outputs=NAME_OK):
     clock.set(FILED)
     inst = d.start(APPLICANT, REQUEST)
-    assert (inst.business_key, inst.state, inst.sla_due_at) == ("PEKALONGAN/2026/000001", "running",
-                                                                None)
+    assert (inst.business_key, inst.state, inst.sla_due_at) == (
+        "PEKALONGAN/2026/000001",
+        "running",
+        None,
+    )
     assert d.jobs(inst) == [("check_name", "subdomain.check")]
     assert d.open_tasks(inst) == []
     job = d.work("subdomain.check", name_outputs)
@@ -82,13 +108,21 @@ def disposition_to_analysis(d, forms, inst):
     t = d.task(KADIS, "receive_disposition")
     # inside sla_process: the task is due when the SOP's 7 working days end
     assert (t.candidate_groups, t.assignee, t.due_at) == (["head_of_office"], None, SLA_DUE)
-    assert forms.ids(t) == ["opd_name", "letter_number", "letter_date", "letter_file", "subdomain",
-                            "purpose", "disposition_note"]
+    assert forms.ids(t) == [
+        "opd_name",
+        "letter_number",
+        "letter_date",
+        "letter_file",
+        "subdomain",
+        "purpose",
+        "disposition_note",
+    ]
     assert forms.readonly(t) == forms.ids(t)[:-1] and forms.required(t) == []
     d.refused(OFFICER, t, {"disposition_note": "x"})
     d.isolated(inst, t)
-    d.complete(KADIS, t, {"disposition_note": "Tindak lanjuti segera",
-                          "letter_file": "sha256:forged"})
+    d.complete(
+        KADIS, t, {"disposition_note": "Tindak lanjuti segera", "letter_file": "sha256:forged"}
+    )
     assert d.variables(inst)["letter_file"] == "sha256:1f3a9c0d"  # read-only stays as submitted
 
     t = d.task(KABID, "forward_disposition")
@@ -148,8 +182,9 @@ def host_and_name(d, forms, inst, name="dinkes"):
     assert forms.readonly(t) == ["hosting_path", "local_url"] and forms.required(t) == []
     d.complete(OFFICER, t, {"upload_notes": "Diunggah via SFTP"})
     records = [{"type": "A", "name": name, "value": "103.10.1.5"}]
-    job = d.work("dns.create", {"fqdn": f"{name}.pekalongankota.go.id", "dns_records": records},
-                 "create_dns")
+    job = d.work(
+        "dns.create", {"fqdn": f"{name}.pekalongankota.go.id", "dns_records": records}, "create_dns"
+    )
     assert job.inputs == {"subdomain": name}
 
 
@@ -201,19 +236,49 @@ def test_happy_path(drive, clock, forms):
 
     assert d.walked(inst) == HAPPY_PATH
     v = final.variables
-    assert {k: v[k] for k in ("initiator", "subdomain", "name_available", "fqdn", "hosting_path",
-                              "website_ok", "approved", "programmer_name", "assigned_officer",
-                              "design_file", "local_url", "disposition_note")} == {
-        "initiator": "rina", "subdomain": "dinkes", "name_available": True,
-        "fqdn": "dinkes.pekalongankota.go.id", "hosting_path": "/srv/www/dinkes",
-        "website_ok": True, "approved": True, "programmer_name": "dedi",
-        "assigned_officer": "budi", "design_file": "sha256:design-v1",
-        "local_url": "http://10.0.0.5/dinkes", "disposition_note": "Tindak lanjuti segera"}
+    assert {
+        k: v[k]
+        for k in (
+            "initiator",
+            "subdomain",
+            "name_available",
+            "fqdn",
+            "hosting_path",
+            "website_ok",
+            "approved",
+            "programmer_name",
+            "assigned_officer",
+            "design_file",
+            "local_url",
+            "disposition_note",
+        )
+    } == {
+        "initiator": "rina",
+        "subdomain": "dinkes",
+        "name_available": True,
+        "fqdn": "dinkes.pekalongankota.go.id",
+        "hosting_path": "/srv/www/dinkes",
+        "website_ok": True,
+        "approved": True,
+        "programmer_name": "dedi",
+        "assigned_officer": "budi",
+        "design_file": "sha256:design-v1",
+        "local_url": "http://10.0.0.5/dinkes",
+        "disposition_note": "Tindak lanjuti segera",
+    }
     kinds = d.kinds(inst)
     assert kinds[0] == "instance_started" and kinds[-1] == "instance_completed"
-    assert Counter(kinds) == Counter({"sla_stopped": 1, "instance_started": 1, "task_created": 9,
-                                      "task_completed": 9, "job_created": 8, "job_completed": 8,
-                                      "instance_completed": 1})
+    assert Counter(kinds) == Counter(
+        {
+            "sla_stopped": 1,
+            "instance_started": 1,
+            "task_created": 9,
+            "task_completed": 9,
+            "job_created": 8,
+            "job_completed": 8,
+            "instance_completed": 1,
+        }
+    )
     assert final.sla_breached_at is None and d.engine.overdue_instances(d.admin) == []
     d.isolated(inst)
 
@@ -258,9 +323,15 @@ def test_name_taken_then_renamed(drive, clock, forms):
 
     assert final.variables["subdomain"] == "dinkeskota"
     assert final.variables["fqdn"] == "dinkeskota.pekalongankota.go.id"
-    assert d.walked(inst)[:7] == ["check_name", "send_name_taken", "choose_other_name",
-                                   "check_name", "send_name_taken", "choose_other_name",
-                                   "check_name"]
+    assert d.walked(inst)[:7] == [
+        "check_name",
+        "send_name_taken",
+        "choose_other_name",
+        "check_name",
+        "send_name_taken",
+        "choose_other_name",
+        "check_name",
+    ]
     assert d.walked(inst)[7:] == HAPPY_PATH[1:]
 
 
@@ -303,10 +374,26 @@ def test_design_and_local_server_presentations_loop_until_approved(drive, clock,
     assert final.variables["fix_notes"] == "Virtual host diperbaiki"
     path = d.walked(inst)
     assert path[6:] == [
-        "design_web", "present_design", "design_web", "present_design", "design_web",
-        "present_design", "appoint_programmer", "code_website", "present_website",
-        "code_website", "present_website", "create_hosting", "upload_website", "create_dns",
-        "verify_website", "fix_website", "verify_website", "send_done", "send_survey"]
+        "design_web",
+        "present_design",
+        "design_web",
+        "present_design",
+        "design_web",
+        "present_design",
+        "appoint_programmer",
+        "code_website",
+        "present_website",
+        "code_website",
+        "present_website",
+        "create_hosting",
+        "upload_website",
+        "create_dns",
+        "verify_website",
+        "fix_website",
+        "verify_website",
+        "send_done",
+        "send_survey",
+    ]
     assert "timer_fired" not in d.kinds(inst)
 
 

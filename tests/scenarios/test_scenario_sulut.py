@@ -52,15 +52,38 @@ REQUEST = {
     "applicant_email": EMAIL,
     "applicant_phone": PHONE,
 }
-START_FIELDS = ["channel", "opd_name", "letter_number", "letter_date", "letter_file",
-                "design_file", "supporting_data_file", "purpose", "subdomain", "operator_name",
-                "applicant_email", "applicant_phone"]
-START_REQUIRED = ["channel", "opd_name", "letter_number", "letter_date", "letter_file",
-                  "purpose", "subdomain", "applicant_email", "applicant_phone"]
+START_FIELDS = [
+    "channel",
+    "opd_name",
+    "letter_number",
+    "letter_date",
+    "letter_file",
+    "design_file",
+    "supporting_data_file",
+    "purpose",
+    "subdomain",
+    "operator_name",
+    "applicant_email",
+    "applicant_phone",
+]
+START_REQUIRED = [
+    "channel",
+    "opd_name",
+    "letter_number",
+    "letter_date",
+    "letter_file",
+    "purpose",
+    "subdomain",
+    "applicant_email",
+    "applicant_phone",
+]
 VERIFY_FIELDS = START_FIELDS[:10] + ["documents_complete", "return_reason"]
 NAME_OK = {"name_available": True, "name_reason": "", "name_suggestions": ""}
-NAME_TAKEN = {"name_available": False, "name_reason": "Sudah dipakai Dinas Pariwisata lama",
-              "name_suggestions": "pariwisata, dispar-sulut"}
+NAME_TAKEN = {
+    "name_available": False,
+    "name_reason": "Sudah dipakai Dinas Pariwisata lama",
+    "name_suggestions": "pariwisata, dispar-sulut",
+}
 CREDS = "cred:7f2c"
 
 
@@ -85,7 +108,10 @@ def reserve_and_receive(d, inst, name="dispar"):
 def verify_task(d, forms):
     t = d.task(OFFICER, "verify_request")
     assert (t.candidate_groups, t.assignee, t.lane) == (
-        ["technical_officer"], None, "Petugas / Tim Ahli")
+        ["technical_officer"],
+        None,
+        "Petugas / Tim Ahli",
+    )
     assert forms.ids(t) == VERIFY_FIELDS
     assert forms.readonly(t) == VERIFY_FIELDS[:10] and forms.required(t) == []
     return t
@@ -103,8 +129,13 @@ def accept(d, forms, inst, due):
 
 def build(d, forms, url="https://dispar.sulutprov.go.id"):
     t = d.task(OFFICER, "build_website")
-    assert forms.ids(t) == ["purpose", "design_file", "supporting_data_file", "website_url",
-                            "build_notes"]
+    assert forms.ids(t) == [
+        "purpose",
+        "design_file",
+        "supporting_data_file",
+        "website_url",
+        "build_notes",
+    ]
     assert forms.readonly(t) == ["purpose", "design_file", "supporting_data_file"]
     assert forms.required(t) == ["website_url"]
     d.refused(APPLICANT, t, {"website_url": url})
@@ -126,9 +157,11 @@ def confirm(d, forms, *, approved, url="https://dispar.sulutprov.go.id", notes="
 
 
 def dns_and_training(d, forms, name="dispar"):
-    job = d.work("dns.create", {"fqdn": f"{name}.sulutprov.go.id",
-                                "dns_records": [{"type": "A", "value": "202.51.96.7"}]},
-                 "create_dns")
+    job = d.work(
+        "dns.create",
+        {"fqdn": f"{name}.sulutprov.go.id", "dns_records": [{"type": "A", "value": "202.51.96.7"}]},
+        "create_dns",
+    )
     assert job.inputs == {"subdomain": name}
     t = d.task(OFFICER, "train_operator")
     assert forms.ids(t) == ["operator_name", "training_date", "trained_operators"]
@@ -137,30 +170,45 @@ def dns_and_training(d, forms, name="dispar"):
     with pytest.raises(FormValidationError) as e:
         d.complete(OFFICER, t, {"training_date": "besok"})
     assert {x.field for x in e.value.errors} == {"training_date", "trained_operators"}
-    d.complete(OFFICER, t, {"training_date": "2026-12-03",
-                            "trained_operators": "Jefry Mandagi, Olvie Rumengan"})
+    d.complete(
+        OFFICER,
+        t,
+        {"training_date": "2026-12-03", "trained_operators": "Jefry Mandagi, Olvie Rumengan"},
+    )
     job = d.work("credentials.issue", {"credentials_ref": CREDS}, "issue_credentials")
     assert job.inputs == {"subdomain": name}
 
 
 def by_email(d):
     job = d.work("mail.send", {}, "send_credentials")
-    assert job.inputs == {"template": "credentials", "to": EMAIL, "credentials_ref": CREDS,
-                          "phone": PHONE}
+    assert job.inputs == {
+        "template": "credentials",
+        "to": EMAIL,
+        "credentials_ref": CREDS,
+        "phone": PHONE,
+    }
 
 
 def by_letter(d, forms):
     assert d.jobs() == [("generate_credentials_letter", "letter.generate")]
-    job = d.work("letter.generate", {"letter_pdf": "sha256:surat-akun-09"},
-                 "generate_credentials_letter")
+    job = d.work(
+        "letter.generate", {"letter_pdf": "sha256:surat-akun-09"}, "generate_credentials_letter"
+    )
     assert job.inputs == {"template": "credentials_letter", "credentials_ref": CREDS}
     t = d.task(OFFICER, "hand_over_letter")
     assert forms.ids(t) == ["letter_pdf", "handed_over_to", "handed_over_date"]
     assert forms.readonly(t) == ["letter_pdf"]
     assert forms.required(t) == ["handed_over_to", "handed_over_date"]
     d.refused(APPLICANT, t, {"handed_over_to": "x", "handed_over_date": "2026-12-04"})
-    d.complete(OFFICER, t, {"handed_over_to": "Jefry Mandagi", "handed_over_date": "2026-12-04",
-                            "letter_pdf": "sha256:other"})
+    d.complete(
+        OFFICER,
+        t,
+        {
+            "handed_over_to": "Jefry Mandagi",
+            "handed_over_date": "2026-12-04",
+            "letter_pdf": "sha256:other",
+        },
+    )
 
 
 def finish(d, inst):
@@ -206,23 +254,59 @@ def test_online_request_credentials_by_email(drive, clock, forms):
     final = finish(d, inst)
 
     assert d.walked(inst) == [
-        "check_name", "reserve_name", "send_received", "verify_request", "build_website",
-        "send_website_ready", "confirm_website", "create_dns", "train_operator",
-        "issue_credentials", "send_credentials", "send_done", "send_survey"]
+        "check_name",
+        "reserve_name",
+        "send_received",
+        "verify_request",
+        "build_website",
+        "send_website_ready",
+        "confirm_website",
+        "create_dns",
+        "train_operator",
+        "issue_credentials",
+        "send_credentials",
+        "send_done",
+        "send_survey",
+    ]
     v = final.variables
-    assert {k: v[k] for k in ("initiator", "channel", "subdomain", "documents_complete",
-                              "approved", "website_url", "fqdn", "credentials_ref",
-                              "training_date")} == {
-        "initiator": "meiske", "channel": "online", "subdomain": "dispar",
-        "documents_complete": True, "approved": True,
-        "website_url": "https://dispar.sulutprov.go.id", "fqdn": "dispar.sulutprov.go.id",
-        "credentials_ref": CREDS, "training_date": "2026-12-03"}
+    assert {
+        k: v[k]
+        for k in (
+            "initiator",
+            "channel",
+            "subdomain",
+            "documents_complete",
+            "approved",
+            "website_url",
+            "fqdn",
+            "credentials_ref",
+            "training_date",
+        )
+    } == {
+        "initiator": "meiske",
+        "channel": "online",
+        "subdomain": "dispar",
+        "documents_complete": True,
+        "approved": True,
+        "website_url": "https://dispar.sulutprov.go.id",
+        "fqdn": "dispar.sulutprov.go.id",
+        "credentials_ref": CREDS,
+        "training_date": "2026-12-03",
+    }
     assert "letter_pdf" not in v and "handed_over_to" not in v
     kinds = d.kinds(inst)
     assert kinds[0] == "instance_started" and kinds[-1] == "instance_completed"
-    assert Counter(kinds) == Counter({"sla_stopped": 1, "instance_started": 1, "task_created": 4,
-                                      "task_completed": 4, "job_created": 9, "job_completed": 9,
-                                      "instance_completed": 1})
+    assert Counter(kinds) == Counter(
+        {
+            "sla_stopped": 1,
+            "instance_started": 1,
+            "task_created": 4,
+            "task_completed": 4,
+            "job_created": 9,
+            "job_completed": 9,
+            "instance_completed": 1,
+        }
+    )
     assert final.sla_breached_at is None
 
 
@@ -237,15 +321,25 @@ def test_in_person_request_credentials_by_letter(drive, clock, forms):
     by_letter(d, forms)
     final = finish(d, inst)
 
-    assert d.walked(inst)[9:] == ["issue_credentials", "generate_credentials_letter",
-                                  "hand_over_letter", "send_done", "send_survey"]
+    assert d.walked(inst)[9:] == [
+        "issue_credentials",
+        "generate_credentials_letter",
+        "hand_over_letter",
+        "send_done",
+        "send_survey",
+    ]
     assert "send_credentials" not in d.walked(inst)  # no password by e-mail
     v = final.variables
-    assert {k: v[k] for k in ("channel", "credentials_ref", "letter_pdf", "handed_over_to",
-                              "handed_over_date")} == {
-        "channel": "in_person", "credentials_ref": CREDS,
-        "letter_pdf": "sha256:surat-akun-09", "handed_over_to": "Jefry Mandagi",
-        "handed_over_date": "2026-12-04"}
+    assert {
+        k: v[k]
+        for k in ("channel", "credentials_ref", "letter_pdf", "handed_over_to", "handed_over_date")
+    } == {
+        "channel": "in_person",
+        "credentials_ref": CREDS,
+        "letter_pdf": "sha256:surat-akun-09",
+        "handed_over_to": "Jefry Mandagi",
+        "handed_over_date": "2026-12-04",
+    }
 
 
 def test_returned_for_completion_then_resubmitted(drive, clock, forms):
@@ -253,17 +347,31 @@ def test_returned_for_completion_then_resubmitted(drive, clock, forms):
     inst = submit(d, clock)
     reserve_and_receive(d, inst)
     t = verify_task(d, forms)
-    d.complete(OFFICER, t, {"documents_complete": False,
-                            "return_reason": "Rancangan website belum dilampirkan"})
+    d.complete(
+        OFFICER,
+        t,
+        {"documents_complete": False, "return_reason": "Rancangan website belum dilampirkan"},
+    )
     job = d.work("mail.send", {}, "send_returned")
     assert job.inputs == {"template": "returned", "to": EMAIL}
     assert d.instance(inst).sla_due_at is None  # step 2b: not complete, no clock
 
     t = d.task(APPLICANT, "complete_documents")
     assert (t.assignee, t.candidate_groups, t.lane, t.due_at) == (
-        "meiske", ["applicant"], "Perangkat Daerah (Pemohon)", None)
-    assert forms.ids(t) == ["return_reason", "letter_number", "letter_date", "letter_file",
-                            "design_file", "supporting_data_file", "purpose"]
+        "meiske",
+        ["applicant"],
+        "Perangkat Daerah (Pemohon)",
+        None,
+    )
+    assert forms.ids(t) == [
+        "return_reason",
+        "letter_number",
+        "letter_date",
+        "letter_file",
+        "design_file",
+        "supporting_data_file",
+        "purpose",
+    ]
     assert forms.readonly(t) == ["return_reason"]
     assert forms.required(t) == ["letter_number", "letter_date", "letter_file", "purpose"]
     assert d.engine.inbox(OFFICER) == []
@@ -272,12 +380,21 @@ def test_returned_for_completion_then_resubmitted(drive, clock, forms):
     d.isolated(inst, t)
     with pytest.raises(FormValidationError) as e:
         d.complete(APPLICANT, t, {"design_file": "sha256:rancangan-02"})
-    assert {x.field for x in e.value.errors} == {"letter_number", "letter_date", "letter_file",
-                                                 "purpose"}
-    d.complete(APPLICANT, t, {**{k: REQUEST[k] for k in ("letter_number", "letter_date",
-                                                         "letter_file", "purpose")},
-                              "design_file": "sha256:rancangan-02",
-                              "supporting_data_file": "sha256:data-02"})
+    assert {x.field for x in e.value.errors} == {
+        "letter_number",
+        "letter_date",
+        "letter_file",
+        "purpose",
+    }
+    d.complete(
+        APPLICANT,
+        t,
+        {
+            **{k: REQUEST[k] for k in ("letter_number", "letter_date", "letter_file", "purpose")},
+            "design_file": "sha256:rancangan-02",
+            "supporting_data_file": "sha256:data-02",
+        },
+    )
 
     # verified again (step 2), complete this time on Wednesday: the 14 days start then
     clock.set(VERIFIED)
@@ -290,11 +407,19 @@ def test_returned_for_completion_then_resubmitted(drive, clock, forms):
     dns_and_training(d, forms)
     by_email(d)
     final = finish(d, inst)
-    assert d.walked(inst)[:7] == ["check_name", "reserve_name", "send_received",
-                                  "verify_request", "send_returned", "complete_documents",
-                                  "verify_request"]
+    assert d.walked(inst)[:7] == [
+        "check_name",
+        "reserve_name",
+        "send_received",
+        "verify_request",
+        "send_returned",
+        "complete_documents",
+        "verify_request",
+    ]
     assert (final.variables["documents_complete"], final.variables["supporting_data_file"]) == (
-        True, "sha256:data-02")
+        True,
+        "sha256:data-02",
+    )
 
 
 def test_name_taken_then_renamed(drive, clock, forms):
@@ -304,7 +429,10 @@ def test_name_taken_then_renamed(drive, clock, forms):
     assert job.inputs == {"template": "name_taken", "to": EMAIL}
     t = d.task(APPLICANT, "choose_other_name")
     assert (t.assignee, t.candidate_groups, t.lane) == (
-        "meiske", ["applicant"], "Perangkat Daerah (Pemohon)")
+        "meiske",
+        ["applicant"],
+        "Perangkat Daerah (Pemohon)",
+    )
     assert forms.ids(t) == ["name_reason", "name_suggestions", "subdomain"]
     assert forms.readonly(t) == ["name_reason", "name_suggestions"]
     assert forms.required(t) == ["subdomain"]
@@ -338,21 +466,38 @@ def test_website_confirmation_loop_until_approved(drive, clock, forms):
     assert forms.readonly(t) == ["revision_notes"] and forms.required(t) == ["website_url"]
     assert d.variables(inst)["revision_notes"] == "Tambahkan peta destinasi"
     d.refused(APPLICANT, t, {"website_url": "x"})
-    d.complete(OFFICER, t, {"website_url": "https://dispar.sulutprov.go.id/v2",
-                            "revision_notes": "ignored"})
+    d.complete(
+        OFFICER,
+        t,
+        {"website_url": "https://dispar.sulutprov.go.id/v2", "revision_notes": "ignored"},
+    )
     # informed and asked again
-    confirm(d, forms, approved=False, url="https://dispar.sulutprov.go.id/v2",
-            notes="Bahasa Inggris juga")
+    confirm(
+        d,
+        forms,
+        approved=False,
+        url="https://dispar.sulutprov.go.id/v2",
+        notes="Bahasa Inggris juga",
+    )
     d.do(OFFICER, "revise_website", {"website_url": "https://dispar.sulutprov.go.id/v3"})
     confirm(d, forms, approved=True, url="https://dispar.sulutprov.go.id/v3")
     dns_and_training(d, forms)
     by_email(d)
     final = finish(d, inst)
     assert d.walked(inst)[4:12] == [
-        "build_website", "send_website_ready", "confirm_website", "revise_website",
-        "send_website_ready", "confirm_website", "revise_website", "send_website_ready"]
+        "build_website",
+        "send_website_ready",
+        "confirm_website",
+        "revise_website",
+        "send_website_ready",
+        "confirm_website",
+        "revise_website",
+        "send_website_ready",
+    ]
     assert (final.variables["approved"], final.variables["website_url"]) == (
-        True, "https://dispar.sulutprov.go.id/v3")
+        True,
+        "https://dispar.sulutprov.go.id/v3",
+    )
 
 
 def test_deadline_passes_escalation_and_work_continues(drive, clock, forms):
@@ -385,7 +530,8 @@ def test_deadline_passes_escalation_and_work_continues(drive, clock, forms):
     d.isolated(inst, e)
     assert [x.element_id for x in d.events(inst, "timer_fired")] == ["sla_timer"]
     assert [x.at for x in d.events(inst, "sla_breached")] == [
-        datetime(2026, 12, 15, 2, 1, tzinfo=UTC)]
+        datetime(2026, 12, 15, 2, 1, tzinfo=UTC)
+    ]
 
     d.complete(KADIS, e, {"escalation_notes": "Tim ahli ditambah"})
     assert d.instance(inst).state == "running"  # the work is not cancelled

@@ -49,33 +49,89 @@ COMMON = {
     "applicant_phone": "0517-31234",
 }
 REQUESTS = {
-    "create": {**COMMON, "service_type": "create", "subdomain": "dinkes",
-               "purpose": "Informasi layanan kesehatan dan jadwal puskesmas",
-               "technical_manager": "Ahmad Rizani, S.Kom",
-               "source_code_location": "https://drive.example/dinkes-src",
-               "team_decree_file": "sha256:sk-tim-01", "website_report_file": "sha256:lap-01",
-               "business_process_file": "sha256:bp-01", "api_integration": ""},
-    "change": {**COMMON, "service_type": "change", "subdomain": "dinkes",
-               "new_subdomain": "dinaskesehatan", "reason": "Menyesuaikan nomenklatur baru"},
-    "delete": {**COMMON, "service_type": "delete", "subdomain": "dinkes-lama",
-               "reason": "Website lama tidak dipakai lagi"},
+    "create": {
+        **COMMON,
+        "service_type": "create",
+        "subdomain": "dinkes",
+        "purpose": "Informasi layanan kesehatan dan jadwal puskesmas",
+        "technical_manager": "Ahmad Rizani, S.Kom",
+        "source_code_location": "https://drive.example/dinkes-src",
+        "team_decree_file": "sha256:sk-tim-01",
+        "website_report_file": "sha256:lap-01",
+        "business_process_file": "sha256:bp-01",
+        "api_integration": "",
+    },
+    "change": {
+        **COMMON,
+        "service_type": "change",
+        "subdomain": "dinkes",
+        "new_subdomain": "dinaskesehatan",
+        "reason": "Menyesuaikan nomenklatur baru",
+    },
+    "delete": {
+        **COMMON,
+        "service_type": "delete",
+        "subdomain": "dinkes-lama",
+        "reason": "Website lama tidak dipakai lagi",
+    },
 }
-START_FIELDS = ["service_type", "opd_name", "letter_number", "letter_date", "letter_file",
-                "subdomain", "new_subdomain", "purpose", "reason", "official_unit",
-                "mission_aligned", "managed_responsibly", "technical_manager",
-                "source_code_location", "team_decree_file", "website_report_file",
-                "business_process_file", "api_integration", "applicant_email",
-                "applicant_phone"]
-START_REQUIRED = ["service_type", "opd_name", "letter_number", "letter_date", "letter_file",
-                  "subdomain", "official_unit", "mission_aligned", "managed_responsibly",
-                  "applicant_email", "applicant_phone"]
-RESUBMIT_FIELDS = ["return_reason", "letter_number", "letter_date", "letter_file", "subdomain",
-                   "new_subdomain", "purpose", "reason", "technical_manager",
-                   "source_code_location", "team_decree_file", "website_report_file",
-                   "business_process_file", "api_integration"]
+START_FIELDS = [
+    "service_type",
+    "opd_name",
+    "letter_number",
+    "letter_date",
+    "letter_file",
+    "subdomain",
+    "new_subdomain",
+    "purpose",
+    "reason",
+    "official_unit",
+    "mission_aligned",
+    "managed_responsibly",
+    "technical_manager",
+    "source_code_location",
+    "team_decree_file",
+    "website_report_file",
+    "business_process_file",
+    "api_integration",
+    "applicant_email",
+    "applicant_phone",
+]
+START_REQUIRED = [
+    "service_type",
+    "opd_name",
+    "letter_number",
+    "letter_date",
+    "letter_file",
+    "subdomain",
+    "official_unit",
+    "mission_aligned",
+    "managed_responsibly",
+    "applicant_email",
+    "applicant_phone",
+]
+RESUBMIT_FIELDS = [
+    "return_reason",
+    "letter_number",
+    "letter_date",
+    "letter_file",
+    "subdomain",
+    "new_subdomain",
+    "purpose",
+    "reason",
+    "technical_manager",
+    "source_code_location",
+    "team_decree_file",
+    "website_report_file",
+    "business_process_file",
+    "api_integration",
+]
 NAME_OK = {"name_available": True, "name_reason": "", "name_suggestions": ""}
-NAME_TAKEN = {"name_available": False, "name_reason": "Nama sudah dipakai",
-              "name_suggestions": "dinkes-tapin"}
+NAME_TAKEN = {
+    "name_available": False,
+    "name_reason": "Nama sudah dipakai",
+    "name_suggestions": "dinkes-tapin",
+}
 CREDS = "cred:tapin-31"
 
 
@@ -159,10 +215,20 @@ def survey(d, inst):
 
 
 SERVICE_PATHS = {
-    "create": ["check_name_create", "reserve_name_create", "create_dns",
-               "issue_credentials_create", "send_done_create"],
-    "change": ["check_name_change", "reserve_name_change", "change_dns",
-               "issue_credentials_change", "send_done_change"],
+    "create": [
+        "check_name_create",
+        "reserve_name_create",
+        "create_dns",
+        "issue_credentials_create",
+        "send_done_create",
+    ],
+    "change": [
+        "check_name_change",
+        "reserve_name_change",
+        "change_dns",
+        "issue_credentials_change",
+        "send_done_change",
+    ],
     "delete": ["delete_dns", "send_done_delete"],
 }
 
@@ -175,8 +241,12 @@ def test_start_form_carries_every_document_of_the_sop(drive):
     assert [f["id"] for f in form if "required" in f["constraints"]] == START_REQUIRED
     by_id = {f["id"]: f for f in form}
     assert [o[0] for o in by_id["service_type"]["options"]] == ["create", "change", "delete"]
-    for file_field in ("letter_file", "team_decree_file", "website_report_file",
-                       "business_process_file"):
+    for file_field in (
+        "letter_file",
+        "team_decree_file",
+        "website_report_file",
+        "business_process_file",
+    ):
         assert by_id[file_field]["properties"] == {"widget": "file", "accept": "application/pdf"}
     for declaration in ("official_unit", "mission_aligned", "managed_responsibly"):
         assert by_id[declaration]["type"] == "boolean"
@@ -201,36 +271,67 @@ def test_each_service_type_end_to_end_with_its_deadline(drive, clock, forms, ser
     run_service(d, service)
     final = survey(d, inst)
 
-    assert d.walked(inst) == ["send_received", "verify_request", *SERVICE_PATHS[service],
-                              "send_survey"]
+    assert d.walked(inst) == [
+        "send_received",
+        "verify_request",
+        *SERVICE_PATHS[service],
+        "send_survey",
+    ]
     v = final.variables
-    assert (v["initiator"], v["service_type"], v["documents_complete"]) == (
-        "ahmad", service, True)
-    assert v["fqdn"] == {"create": "dinkes.tapinkab.go.id",
-                         "change": "dinaskesehatan.tapinkab.go.id",
-                         "delete": "dinkes-lama.tapinkab.go.id"}[service]
+    assert (v["initiator"], v["service_type"], v["documents_complete"]) == ("ahmad", service, True)
+    assert (
+        v["fqdn"]
+        == {
+            "create": "dinkes.tapinkab.go.id",
+            "change": "dinaskesehatan.tapinkab.go.id",
+            "delete": "dinkes-lama.tapinkab.go.id",
+        }[service]
+    )
     assert ("credentials_ref" in v) == (service != "delete")
     jobs = len(SERVICE_PATHS[service]) + 2
     kinds = d.kinds(inst)
     assert kinds[0] == "instance_started" and kinds[-1] == "instance_completed"
-    assert Counter(kinds) == Counter({"sla_stopped": 1, "instance_started": 1, "task_created": 1,
-                                      "task_completed": 1, "job_created": jobs,
-                                      "job_completed": jobs, "instance_completed": 1})
+    assert Counter(kinds) == Counter(
+        {
+            "sla_stopped": 1,
+            "instance_started": 1,
+            "task_created": 1,
+            "task_completed": 1,
+            "job_created": jobs,
+            "job_completed": jobs,
+            "instance_completed": 1,
+        }
+    )
     assert final.sla_breached_at is None
 
 
-@pytest.mark.parametrize(("service", "filed", "due"), [
-    # Tuesday 22 December 09:00 WITA; 24 (cuti bersama) and 25 December are days off:
-    # Wed 23, Mon 28, Tue 29 -> Tuesday 29 December 09:00 WITA
-    ("create", datetime(2026, 12, 22, 1, 0, tzinfo=UTC), datetime(2026, 12, 29, 1, 0, tzinfo=UTC)),
-    # Wednesday 23 December 09:00 WITA: Mon 28, Tue 29 -> Tuesday 29 December 09:00 WITA
-    ("change", datetime(2026, 12, 23, 1, 0, tzinfo=UTC), datetime(2026, 12, 29, 1, 0, tzinfo=UTC)),
-    # Friday 27 November 16:30 UTC is still Friday 23:30 in WIB but already Saturday 00:30
-    # in WITA: the day counts from Monday 30 November 00:00 WITA, so the deadline is Tuesday
-    # 1 December 00:00 WITA (Monday 16:00 UTC), not Monday 23:30 WIB
-    ("delete", datetime(2026, 11, 27, 16, 30, tzinfo=UTC),
-     datetime(2026, 11, 30, 16, 0, tzinfo=UTC)),
-], ids=["create-christmas", "change-christmas", "delete-saturday-in-wita"])
+@pytest.mark.parametrize(
+    ("service", "filed", "due"),
+    [
+        # Tuesday 22 December 09:00 WITA; 24 (cuti bersama) and 25 December are days off:
+        # Wed 23, Mon 28, Tue 29 -> Tuesday 29 December 09:00 WITA
+        (
+            "create",
+            datetime(2026, 12, 22, 1, 0, tzinfo=UTC),
+            datetime(2026, 12, 29, 1, 0, tzinfo=UTC),
+        ),
+        # Wednesday 23 December 09:00 WITA: Mon 28, Tue 29 -> Tuesday 29 December 09:00 WITA
+        (
+            "change",
+            datetime(2026, 12, 23, 1, 0, tzinfo=UTC),
+            datetime(2026, 12, 29, 1, 0, tzinfo=UTC),
+        ),
+        # Friday 27 November 16:30 UTC is still Friday 23:30 in WIB but already Saturday 00:30
+        # in WITA: the day counts from Monday 30 November 00:00 WITA, so the deadline is Tuesday
+        # 1 December 00:00 WITA (Monday 16:00 UTC), not Monday 23:30 WIB
+        (
+            "delete",
+            datetime(2026, 11, 27, 16, 30, tzinfo=UTC),
+            datetime(2026, 11, 30, 16, 0, tzinfo=UTC),
+        ),
+    ],
+    ids=["create-christmas", "change-christmas", "delete-saturday-in-wita"],
+)
 def test_deadline_follows_the_tapin_calendar(drive, clock, forms, service, filed, due):
     d = drive(AGENCY)
     inst = submit(d, clock, service, at=filed)
@@ -260,8 +361,13 @@ def test_deadline_passes_escalation_and_work_continues(drive, clock, forms, serv
     assert d.open_elements(inst) == ["escalate", "verify_request"]  # nothing cancelled
     e = d.task(KADIS, "escalate")
     assert (e.candidate_groups, e.lane) == (["head_of_office"], "Kepala Dinas (eskalasi)")
-    assert forms.ids(e) == ["service_type", "opd_name", "letter_number", "subdomain",
-                            "escalation_notes"]
+    assert forms.ids(e) == [
+        "service_type",
+        "opd_name",
+        "letter_number",
+        "subdomain",
+        "escalation_notes",
+    ]
     assert forms.readonly(e) == ["service_type", "opd_name", "letter_number", "subdomain"]
     assert forms.required(e) == ["escalation_notes"]
     d.refused(KABID, e, {"escalation_notes": "x"})
@@ -277,8 +383,14 @@ def test_deadline_passes_escalation_and_work_continues(drive, clock, forms, serv
     final = d.instance(inst)
     assert final.state == "completed"
     assert final.sla_breached_at == late
-    assert d.walked(inst) == ["send_received", "send_escalation", "verify_request",
-                              *SERVICE_PATHS[service], "send_survey", "escalate"]
+    assert d.walked(inst) == [
+        "send_received",
+        "send_escalation",
+        "verify_request",
+        *SERVICE_PATHS[service],
+        "send_survey",
+        "escalate",
+    ]
 
 
 def test_returned_for_completion_then_resubmitted(drive, clock, forms):
@@ -286,15 +398,23 @@ def test_returned_for_completion_then_resubmitted(drive, clock, forms):
     inst = submit(d, clock, "create")
     # Tuesday 24 November 10:00 WITA: the website report is missing
     clock.set(datetime(2026, 11, 24, 2, 0, tzinfo=UTC))
-    verify(d, forms, inst, {"documents_complete": False,
-                            "return_reason": "Laporan website belum dilampirkan"})
+    verify(
+        d,
+        forms,
+        inst,
+        {"documents_complete": False, "return_reason": "Laporan website belum dilampirkan"},
+    )
     assert d.jobs(inst) == [("send_returned", "mail.send")]
     job = d.work("mail.send", {}, "send_returned")
     assert job.inputs == {"template": "returned", "to": EMAIL}
 
     t = d.task(APPLICANT, "complete_documents")
     assert (t.assignee, t.candidate_groups, t.lane, t.due_at) == (
-        "ahmad", ["applicant"], "Instansi / Satuan Kerja (Pemohon)", None)
+        "ahmad",
+        ["applicant"],
+        "Instansi / Satuan Kerja (Pemohon)",
+        None,
+    )
     assert forms.ids(t) == RESUBMIT_FIELDS
     assert forms.readonly(t) == ["return_reason"]
     assert forms.required(t) == ["letter_number", "letter_date", "letter_file", "subdomain"]
@@ -321,12 +441,22 @@ def test_returned_for_completion_then_resubmitted(drive, clock, forms):
     d.complete(KABID, t, {"documents_complete": True})
     run_service(d, "create")
     final = survey(d, inst)
-    assert d.walked(inst) == ["send_received", "verify_request", "send_returned",
-                              "complete_documents", "send_received", "verify_request",
-                              *SERVICE_PATHS["create"], "send_survey"]
+    assert d.walked(inst) == [
+        "send_received",
+        "verify_request",
+        "send_returned",
+        "complete_documents",
+        "send_received",
+        "verify_request",
+        *SERVICE_PATHS["create"],
+        "send_survey",
+    ]
     v = final.variables
     assert (v["documents_complete"], v["website_report_file"], v["service_type"]) == (
-        True, "sha256:lap-02", "create")
+        True,
+        "sha256:lap-02",
+        "create",
+    )
 
 
 def test_resubmitted_request_gets_a_new_deadline(drive, clock, forms):
@@ -340,8 +470,10 @@ def test_resubmitted_request_gets_a_new_deadline(drive, clock, forms):
     resubmitted = {k: v for k, v in REQUESTS["change"].items() if k in RESUBMIT_FIELDS}
     d.do(APPLICANT, "complete_documents", {**resubmitted, "letter_file": "sha256:sah"})
     d.work("mail.send", {}, "send_received")
-    for moment in (datetime(2026, 11, 25, 1, 1, tzinfo=UTC),   # the old deadline
-                   datetime(2026, 11, 26, 5, 59, tzinfo=UTC)):  # Thursday 13:59 WITA
+    for moment in (
+        datetime(2026, 11, 25, 1, 1, tzinfo=UTC),  # the old deadline
+        datetime(2026, 11, 26, 5, 59, tzinfo=UTC),
+    ):  # Thursday 13:59 WITA
         clock.set(moment)
         d.engine.fire_due_timers()
         assert d.jobs(inst) == [] and d.events(inst, "timer_fired") == []
@@ -351,10 +483,14 @@ def test_resubmitted_request_gets_a_new_deadline(drive, clock, forms):
     assert d.jobs(inst) == [("send_escalation", "mail.send")]
 
 
-@pytest.mark.parametrize(("service", "field", "old", "new"), [
-    ("create", "subdomain", "dinkes", "dinkes-tapin"),
-    ("change", "new_subdomain", "dinaskesehatan", "dinkes-tapin"),
-], ids=["create", "change"])
+@pytest.mark.parametrize(
+    ("service", "field", "old", "new"),
+    [
+        ("create", "subdomain", "dinkes", "dinkes-tapin"),
+        ("change", "new_subdomain", "dinaskesehatan", "dinkes-tapin"),
+    ],
+    ids=["create", "change"],
+)
 def test_name_taken_then_renamed(drive, clock, forms, service, field, old, new):
     d = drive(AGENCY)
     inst = submit(d, clock, service)
@@ -381,6 +517,10 @@ def test_name_taken_then_renamed(drive, clock, forms, service, field, old, new):
     final = survey(d, inst)
     assert final.variables[field] == new
     assert final.variables["fqdn"] == f"{new}.tapinkab.go.id"
-    assert d.walked(inst)[2:7] == [f"check_name_{service}", f"send_name_taken_{service}",
-                                   f"choose_other_name_{service}", f"check_name_{service}",
-                                   f"reserve_name_{service}"]
+    assert d.walked(inst)[2:7] == [
+        f"check_name_{service}",
+        f"send_name_taken_{service}",
+        f"choose_other_name_{service}",
+        f"check_name_{service}",
+        f"reserve_name_{service}",
+    ]
