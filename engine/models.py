@@ -107,8 +107,9 @@ class ProcessDefinition(Base):
     version_tag: Mapped[str | None] = mapped_column(String(100))
     resource_name: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
-    xml: Mapped[str] = mapped_column(Text)
-    spec_json: Mapped[str] = mapped_column(Text)
+    # large and rarely needed: loaded on access (the spec is cached per process once parsed)
+    xml: Mapped[str] = mapped_column(Text, deferred=True)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     forms: Mapped[dict[str, Any]] = mapped_column(default=dict)
     start_form: Mapped[dict[str, Any]] = mapped_column(default=dict)
     topics: Mapped[list[Any]] = mapped_column(default=list)
@@ -142,7 +143,7 @@ class ProcessInstance(Base):
     state: Mapped[str] = mapped_column(
         String(20), default="running"
     )  # running|completed|terminated
-    state_json: Mapped[str] = mapped_column(Text)
+    state_json: Mapped[str] = mapped_column(Text, deferred=True)  # read only to run a step
     variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
     current_step: Mapped[str | None] = mapped_column(String(500))
     started_by: Mapped[str | None] = mapped_column(String(64))
@@ -153,7 +154,7 @@ class ProcessInstance(Base):
     sla_breached_at: Mapped[datetime | None]
     sla_stopped_at: Mapped[datetime | None]  # the SLA-governed work ended (on time or late)
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
-    definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
+    definition: Mapped[ProcessDefinition] = relationship(lazy="select")
 
     __mapper_args__ = {"version_id_col": lock_version}
 
@@ -181,7 +182,7 @@ class HumanTask(Base):
     candidates: Mapped[list[TaskCandidate]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
-    instance: Mapped[ProcessInstance] = relationship(lazy="joined")
+    instance: Mapped[ProcessInstance] = relationship(lazy="select")
 
     @property
     def candidate_groups(self) -> list[str]:

@@ -16,6 +16,7 @@ import logging
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,9 +32,9 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, lazyload, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from .actors import Actor
@@ -115,6 +116,7 @@ class EngineSettings:
     retry_backoff_s: tuple[int, ...] = (10, 60, 300)
     calendar_ttl_s: float = 60.0
     conflict_retries: int = 5
+    workflow_cache: int = 256  # live workflows kept between steps (0: always deserialize)
 
 
 def _all_workflows(wf: BpmnWorkflow) -> list[Any]:
@@ -122,12 +124,8 @@ def _all_workflows(wf: BpmnWorkflow) -> list[Any]:
 
 
 def _tasks(wf: BpmnWorkflow, state: int) -> list[Any]:
-    """Tasks in ``state`` across the process and its subprocesses, each once."""
-    seen: dict[Any, Any] = {}
-    for w in _all_workflows(wf):
-        for t in w.get_tasks(state=state):
-            seen.setdefault(t.id, t)
-    return list(seen.values())
+    """Tasks in ``state`` (a mask) across the process and its subprocesses, each once."""
+    return [t for w in _all_workflows(wf) for t in w.tasks.values() if t.state & state]
 
 
 def _is_human(task: Any) -> bool:
@@ -172,13 +170,19 @@ class Engine:
         settings: EngineSettings | None = None,
     ) -> None:
         self.sessions = sessions
+        if sessions is not None and not event.contains(sessions, "after_commit", _after_commit):
+            event.listen(sessions, "after_commit", _after_commit)
+            event.listen(sessions, "after_soft_rollback", _after_rollback)
         self.clock = clock or SystemClock()
         self.topics: TopicPolicy = topics or (lambda _t: False)
         self.serializer = serializer or Serializer()
         self.settings = settings or EngineSettings()
         self._calendars: dict[int, tuple[float, WorkingCalendar]] = {}
         self._cal_lock = threading.Lock()
-        self._agency_ids: dict[str, int] = {}
+        self._agencies: dict[str, tuple[float, Agency]] = {}
+        self._definitions: dict[str, dict[str, Any]] = {}  # id -> key/properties (immutable)
+        # live workflows between steps, keyed by instance id, valid for one lock_version only
+        self._workflows: OrderedDict[str, tuple[int, BpmnWorkflow]] = OrderedDict()
 
     # ------------------------------------------------------------------ helpers
     def now(self) -> datetime:
@@ -188,11 +192,18 @@ class Engine:
         return s.get_bind().dialect.name == "postgresql"
 
     def agency(self, s: Session, code: str) -> Agency:
+        """The agency row by code; cached (detached, fully loaded) for ``calendar_ttl_s``."""
+        with self._cal_lock:
+            hit = self._agencies.get(code)
+        if hit is not None and time.monotonic() - hit[0] < self.settings.calendar_ttl_s:
+            return hit[1]
         ag = s.scalar(select(Agency).where(Agency.code == code))
         if ag is None:
             raise NotFound(
                 f"Unknown agency '{code}'", f"Instansi '{code}' tidak dikenal", agency=code
             )
+        with self._cal_lock:
+            self._agencies[code] = (time.monotonic(), ag)
         return ag
 
     def calendar(self, s: Session, agency: Agency) -> WorkingCalendar:
@@ -215,6 +226,7 @@ class Engine:
     def invalidate_calendars(self) -> None:
         with self._cal_lock:
             self._calendars.clear()
+            self._agencies.clear()
 
     def script_engine(self, s: Session, agency: Agency) -> SafeScriptEngine:
         return SafeScriptEngine(self.clock, self.calendar(s, agency))
@@ -558,11 +570,48 @@ class Engine:
         return _as_datetime(value, engine.calendar.tz)
 
     def _load(self, s: Session, inst: ProcessInstance, agency: Agency) -> BpmnWorkflow:
-        d = inst.definition
-        spec, subs = self.serializer.load_spec(d.id, d.spec_json)
-        wf = self.serializer.load_state(inst.state_json, spec, subs)
+        """The instance's workflow: the live object this process saved last, if nobody has
+        written since (same ``lock_version``), else deserialized from the stored state."""
+        with self._cal_lock:
+            cached = self._workflows.pop(inst.id, None)
+        if cached is not None and cached[0] == inst.lock_version:
+            wf = cached[1]
+        else:
+            did = inst.definition_id
+            spec, subs = self.serializer.load_spec(
+                did, lambda: self._definition_row(s, did).spec_json
+            )
+            wf = self.serializer.load_state(inst.state_json, spec, subs)
         wf.script_engine = self.script_engine(s, agency)
         return wf
+
+    def _keep(self, inst: ProcessInstance, wf: BpmnWorkflow) -> None:
+        """After a successful commit only: a failed step must never leave its object behind."""
+        if self.settings.workflow_cache <= 0 or inst.state != "running":
+            return
+        with self._cal_lock:
+            self._workflows[inst.id] = (inst.lock_version, wf)
+            self._workflows.move_to_end(inst.id)
+            while len(self._workflows) > self.settings.workflow_cache:
+                self._workflows.popitem(last=False)
+
+    def _definition_row(self, s: Session, definition_id: str) -> ProcessDefinition:
+        d = s.get(ProcessDefinition, definition_id)
+        assert d is not None
+        return d
+
+    def _meta(self, s: Session, definition_id: str) -> dict[str, Any]:
+        """Key and properties of a definition: immutable once deployed, so cached forever."""
+        meta = self._definitions.get(definition_id)
+        if meta is None:
+            d = self._definition_row(s, definition_id)
+            meta = {
+                "key": d.key,
+                "properties": dict(d.properties or {}),
+                "topics": list(d.topics or []),
+            }
+            self._definitions[definition_id] = meta
+        return meta
 
     def _instance(
         self, s: Session, agency_id: int | None, instance_id: str, lock: bool = False
@@ -625,6 +674,7 @@ class Engine:
                     task_id=str(tid),
                 )
         self._sync(s, agency, inst, wf, since)
+        s.info.setdefault(_KEEP, []).append((self, inst, wf))  # see _after_commit
         inst.state_json = self.serializer.dump_state(wf)
         s.flush()
 
@@ -649,13 +699,20 @@ class Engine:
         open_rows = {
             h.id: h
             for h in s.scalars(
-                select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open")
+                select(HumanTask)
+                .options(lazyload(HumanTask.candidates))
+                .where(HumanTask.instance_id == inst.id, HumanTask.state == "open")
             )
         }
-        job_rows = {
-            j.id: j
-            for j in s.scalars(select(ExternalTask).where(ExternalTask.instance_id == inst.id))
-        }
+        # a definition without service tasks never has jobs: skip the query
+        job_rows = (
+            {
+                j.id: j
+                for j in s.scalars(select(ExternalTask).where(ExternalTask.instance_id == inst.id))
+            }
+            if self._meta(s, inst.definition_id)["topics"]
+            else {}
+        )
         steps: list[str] = []
         ready = [t for t in _tasks(wf, TaskState.READY) if _is_human(t)]
         for t in ready:
@@ -751,7 +808,7 @@ class Engine:
         elif (
             inst.sla_due_at is not None
             and inst.sla_stopped_at is None
-            and not inst.definition.properties.get("sla")
+            and not self._meta(s, inst.definition_id)["properties"].get("sla")
             and not self._sla_running(wf)
         ):
             self._stop_sla(s, agency, inst, now)
@@ -949,7 +1006,7 @@ class Engine:
         touched = [
             t
             for w in _all_workflows(wf)
-            for t in w.get_tasks()
+            for t in w.tasks.values()
             if t.last_state_change >= since
             and t.state
             in (TaskState.COMPLETED, TaskState.READY, TaskState.STARTED, TaskState.WAITING)
@@ -964,13 +1021,18 @@ class Engine:
     # ------------------------------------------------------------------ queries
     def get_instance(self, actor: Actor, instance_id: str) -> ProcessInstance:
         with self.sessions() as s:
-            return self._instance(s, self.agency(s, actor.agency).id, instance_id)
+            inst = self._instance(s, self.agency(s, actor.agency).id, instance_id)
+            inst.definition  # noqa: B018 - loaded now: callers read it after the session
+            inst.state_json  # noqa: B018
+            return inst
 
     def instance_by_business_key(self, actor: Actor, business_key: str) -> ProcessInstance:
         with self.sessions() as s:
             agency = self.agency(s, actor.agency)
             inst = s.scalar(
-                select(ProcessInstance).where(
+                select(ProcessInstance)
+                .options(_WITH_DEFINITION)
+                .where(
                     ProcessInstance.business_key == business_key,
                     ProcessInstance.agency_id == agency.id,
                 )
@@ -987,7 +1049,11 @@ class Engine:
     ) -> list[ProcessInstance]:
         with self.sessions() as s:
             agency = self.agency(s, actor.agency)
-            q = select(ProcessInstance).where(ProcessInstance.agency_id == agency.id)
+            q = (
+                select(ProcessInstance)
+                .options(_WITH_DEFINITION)
+                .where(ProcessInstance.agency_id == agency.id)
+            )
             if state:
                 q = q.where(ProcessInstance.state == state)
             if key:
@@ -999,6 +1065,7 @@ class Engine:
         with self.sessions() as s:
             rows = s.execute(
                 select(Agency.code, ProcessInstance)
+                .options(_WITH_DEFINITION)
                 .join(ProcessInstance, ProcessInstance.agency_id == Agency.id)
                 .order_by(ProcessInstance.started_at.desc())
                 .limit(limit)
@@ -1011,6 +1078,7 @@ class Engine:
             return list(
                 s.scalars(
                     select(ProcessInstance)
+                    .options(_WITH_DEFINITION)
                     .where(
                         ProcessInstance.agency_id == agency.id,
                         ProcessInstance.state == "running",
@@ -1062,7 +1130,7 @@ class Engine:
             return self._task(s, self.agency(s, actor.agency).id, task_id)
 
     def _task(self, s: Session, agency_id: int, task_id: str) -> HumanTask:
-        t = s.get(HumanTask, task_id)
+        t = s.get(HumanTask, task_id, options=[joinedload(HumanTask.candidates)])
         if t is None or t.agency_id != agency_id:
             raise NotFound(f"Task '{task_id}' not found", f"Tugas '{task_id}' tidak ditemukan")
         return t
@@ -1355,7 +1423,7 @@ class Engine:
                         instance_id=inst.id,
                         business_key=inst.business_key,
                         definition_id=inst.definition_id,
-                        definition_key=inst.definition.key,
+                        definition_key=self._meta(s, inst.definition_id)["key"],
                         element_id=job.element_id,
                         variables=variables,
                         retries=job.retries,
@@ -1706,6 +1774,20 @@ class Engine:
                 .group_by(ProcessInstance.state)
             ).all()
             return {r[0]: r[1] for r in rows}
+
+
+_KEEP = "sopflow.keep"
+# instances handed out of the engine carry their definition (without its XML and spec)
+_WITH_DEFINITION = joinedload(ProcessInstance.definition)
+
+
+def _after_commit(session: Session) -> None:
+    for engine, inst, wf in session.info.pop(_KEEP, []):
+        engine._keep(inst, wf)
+
+
+def _after_rollback(session: Session, *_: Any) -> None:
+    session.info.pop(_KEEP, None)
 
 
 def _rowcount(result: Any) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from copy import deepcopy
 from datetime import date
 from decimal import Decimal
@@ -129,13 +130,14 @@ class Serializer:
             }
         )
 
-    def load_spec(self, cache_key: str, text: str) -> tuple[Any, dict]:
+    def load_spec(self, cache_key: str, text: str | Callable[[], str]) -> tuple[Any, dict]:
+        """The spec objects of a definition; ``text`` may be a loader, called only on a miss."""
         with self._lock:
             hit = self._cache.get(cache_key)
             if hit is not None:
                 self._cache.move_to_end(cache_key)
                 return hit
-        dct = json.loads(text)
+        dct = json.loads(text if isinstance(text, str) else text())
         spec = self.registry.restore(dct["spec"])
         subs = {k: self.registry.restore(v) for k, v in dct["subprocess_specs"].items()}
         with self._lock:
