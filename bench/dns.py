@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import socket
 import statistics
 import sys
@@ -184,7 +185,11 @@ def _bench(server: NamedServer, args: argparse.Namespace) -> int:
     lat = measure(variants, args.rounds, args.names, "n")
     lat.update(measure(slow, args.rounds, args.zonefile_names, "z"))
 
-    print(f"named {server.named} on 127.0.0.1:{server.port}, host {socket.gethostname()}")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"named {server.named} on 127.0.0.1:{server.port}, host {socket.gethostname()}, "
+        f"load average {load}"
+    )
     print(
         f"{args.rounds} rounds x {args.names} names (zonefile: {args.zonefile_names}); "
         "1 update = the create or the delete of one name; variants interleaved name by name\n"

@@ -19,7 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -1622,8 +1622,11 @@ class Engine:
                             external_task_id=job.id,
                             element_id=job.element_id,
                             kind="unhandledBpmnError",
-                            message=f"No boundary event catches BPMN error '{code}' / "
-                            f"Tidak ada boundary event yang menangkap galat BPMN '{code}'",
+                            message=(
+                                f"Tidak ada boundary event yang menangkap galat BPMN '{code}' / "
+                                f"No boundary event catches BPMN error '{code}'"
+                                + (f": {message}" if message else "")
+                            ),
                             details=message,
                             created_at=self.now(),
                         )
@@ -1752,6 +1755,53 @@ class Engine:
                 data={"incident_id": inc.id, "message": inc.message},
             )
             return inc
+
+    # ------------------------------------------------------------------ calendar
+    def calendar_overrides(self, actor: Actor) -> list[CalendarOverride]:
+        with self.sessions() as s:
+            agency = self.agency(s, actor.agency)
+            return list(
+                s.scalars(
+                    select(CalendarOverride)
+                    .where(CalendarOverride.agency_id == agency.id)
+                    .order_by(CalendarOverride.day)
+                )
+            )
+
+    def set_calendar_override(
+        self, actor: Actor, day: date, working: bool | None, note: str | None = None
+    ) -> CalendarOverride | None:
+        """Make ``day`` a working day (True), a day off (False), or follow the national
+        calendar again (None). Deadlines already set keep their value; new ones use it."""
+        if not actor.is_admin:
+            raise PermissionDenied(
+                "Only administrators change the calendar",
+                "Hanya administrator yang dapat mengubah kalender",
+            )
+        with self.sessions.begin() as s:
+            agency = self.agency(s, actor.agency)
+            row = s.scalar(
+                select(CalendarOverride).where(
+                    CalendarOverride.agency_id == agency.id, CalendarOverride.day == day
+                )
+            )
+            if working is None:
+                if row is not None:
+                    s.delete(row)
+            elif row is None:
+                row = CalendarOverride(agency_id=agency.id, day=day, working=working, note=note)
+                s.add(row)
+            else:
+                row.working, row.note = working, note
+            self._history(
+                s,
+                agency.id,
+                "calendar_changed",
+                actor.username,
+                data={"day": day, "working": working, "note": note},
+            )
+        self.invalidate_calendars()
+        return row
 
     # ------------------------------------------------------------------ maintenance
     def purge_cancelled_jobs(self) -> int:

@@ -11,7 +11,18 @@ from engine.errors import ConfigurationError
 from .base import Handler
 
 # Built-in handlers, by dotted path, registered when their module exists.
-BUILTIN: tuple[str, ...] = ()
+BUILTIN: tuple[str, ...] = (
+    "handlers.names.handlers:SubdomainCheck",
+    "handlers.names.handlers:SubdomainReserve",
+    "handlers.dns.handlers:DnsCreate",
+    "handlers.dns.handlers:DnsChangeHandler",
+    "handlers.dns.handlers:DnsDelete",
+    "handlers.mail.handler:SendMail",
+    "handlers.letters.generate:GenerateLetter",
+    "handlers.credentials.handler:IssueCredentials",
+    "handlers.hosting.handler:HostingCreate",
+    "handlers.website.handler:WebsiteVerify",
+)
 
 
 class HandlerRegistry:

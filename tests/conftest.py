@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
-from support import CATALOGUE_TOPICS, PG_ADMIN_URL, SHARED, actor
+from support import CATALOGUE_TOPICS, PG_ADMIN_URL, SHARED, actor, unavailable
 
 from engine.actors import Actor
 from engine.catalogue import AGENCIES
@@ -28,17 +28,6 @@ from engine.models import Agency, Base
 from engine.runtime import Engine, topics_policy
 
 load_all_models()  # so the per-test cleanup empties handler tables too
-
-
-def integration_required() -> bool:
-    return os.environ.get("SOPFLOW_REQUIRE_INTEGRATION") == "1"
-
-
-def unavailable(reason: str) -> None:
-    """Skip, or fail in CI: a missing server must never turn into a silently green run."""
-    if integration_required():
-        pytest.fail(f"integration part unavailable (SOPFLOW_REQUIRE_INTEGRATION=1): {reason}")
-    pytest.skip(reason)
 
 
 def _backends() -> list[str]:

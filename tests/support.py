@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from engine.actors import Actor
 from engine.catalogue import TOPICS
 
@@ -24,3 +26,14 @@ CATALOGUE_TOPICS = TOPICS
 def actor(username: str, agency: str = "kudus", *groups: str) -> Actor:
     """An actor of ``agency`` in ``groups``."""
     return Actor(username=username, agency=agency, groups=frozenset(groups))
+
+
+def integration_required() -> bool:
+    return os.environ.get("SOPFLOW_REQUIRE_INTEGRATION") == "1"
+
+
+def unavailable(reason: str) -> None:
+    """Skip, or fail in CI: a missing server must never turn into a silently green run."""
+    if integration_required():
+        pytest.fail(f"integration part unavailable (SOPFLOW_REQUIRE_INTEGRATION=1): {reason}")
+    pytest.skip(reason)

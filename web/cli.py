@@ -16,7 +16,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -97,22 +97,13 @@ def _logging(level: int = logging.INFO) -> None:
 
 
 def _start_workers(engine: Any, registry: Any, settings: dict[str, Any], threads: int) -> list[Any]:
-    """Built-in handler threads plus the timer poller; the caller stops them in reverse."""
-    try:
-        from engine.workers import TimerPoller, WorkerPool
-    except ImportError as e:
-        raise ConfigurationError(
-            f"In-process workers are not available ({e}); use --no-workers",
-            f"Worker dalam proses tidak tersedia ({e}); gunakan --no-workers",
-        )
-    try:
-        from handlers.base import HandlerContext
+    """Built-in handler threads, the timer poller and the handlers' background services
+    (mail delivery); the caller stops them in reverse."""
+    from engine.workers import TimerPoller, WorkerPool
+    from handlers.base import HandlerContext
+    from handlers.services import background_services
 
-        context: Any = HandlerContext(
-            clock=engine.clock, sessions=engine.sessions, settings=settings
-        )
-    except ImportError:
-        context = None
+    context = HandlerContext(clock=engine.clock, sessions=engine.sessions, settings=settings)
     runners: list[Any] = []
     try:
         if threads > 0:
@@ -122,6 +113,9 @@ def _start_workers(engine: Any, registry: Any, settings: dict[str, Any], threads
         poller = TimerPoller(engine, settings["TIMER_INTERVAL"])
         poller.start()
         runners.append(poller)
+        for service in background_services(context):
+            service.start()
+            runners.append(service)
     except BaseException:
         _stop(runners)
         raise
@@ -184,7 +178,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    settings = _settings()
+    settings = _settings(secret=True)  # credentials are sealed with the app's key
     _logging()
     engine, registry = _engine(settings)
     with engine.sessions() as s:  # fail now, not in a thread, when the database is unreachable
@@ -327,9 +321,69 @@ def cmd_instances(args: argparse.Namespace) -> int:
                 _when(inst.sla_due_at, tz),
             )
         )
+    _print_table(table)
+    return 0
+
+
+def _print_table(table: list[tuple[str, ...]]) -> None:
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for r in table:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+def cmd_definitions(args: argparse.Namespace) -> int:
+    engine, _ = _engine(_settings())
+    actor = Actor.system_actor(args.agency)
+    rows = engine.definitions(actor, args.key)
+    if not rows:
+        print("no definitions / tidak ada definisi")
+        return 0
+    current = {d.key: engine.current_definition(actor, d.key).id for d in rows}
+    table = [("ID", "KEY", "VERSION", "TAG", "CURRENT", "DEPLOYED")]
+    for d in rows:
+        table.append(
+            (
+                d.id,
+                d.key,
+                str(d.version),
+                d.version_tag or "-",
+                "*" if current.get(d.key) == d.id else "",
+                _when(d.created_at, ZoneInfo("UTC")),
+            )
+        )
+    _print_table(table)
+    return 0
+
+
+def cmd_activate(args: argparse.Namespace) -> int:
+    engine, _ = _engine(_settings())
+    d = engine.activate(Actor.system_actor(args.agency, "cli"), args.definition_id)
+    print(f"{d.key} version {d.version} is now used for new requests ({d.id})")
+    return 0
+
+
+def cmd_holiday(args: argparse.Namespace) -> int:
+    engine, _ = _engine(_settings())
+    actor = Actor.system_actor(args.agency, "cli")
+    if args.holiday_cmd == "list":
+        rows = engine.calendar_overrides(actor)
+        if not rows:
+            print("no overrides / tidak ada perubahan kalender")
+            return 0
+        _print_table(
+            [("DAY", "WORKING", "NOTE")]
+            + [(r.day.isoformat(), "yes" if r.working else "no", r.note or "") for r in rows]
+        )
+        return 0
+    try:
+        day = date.fromisoformat(args.day)
+    except ValueError:
+        raise SopflowError(
+            f"'{args.day}' is not a date (YYYY-MM-DD)", f"'{args.day}' bukan tanggal (TTTT-BB-HH)"
+        )
+    working = {"off": False, "working": True, "national": None}[args.kind]
+    engine.set_calendar_override(actor, day, working, args.note)
+    print(f"{day.isoformat()}: {args.kind}")
     return 0
 
 
@@ -406,6 +460,28 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--state", metavar="S", help="running, completed or terminated")
     s.add_argument("--limit", type=int, default=200)
     s.set_defaults(func=cmd_instances)
+
+    s = sub.add_parser("definitions", help="list deployed versions of an agency's processes")
+    s.add_argument("--agency", required=True)
+    s.add_argument("--key", help="only this process key")
+    s.set_defaults(func=cmd_definitions)
+
+    s = sub.add_parser("activate", help="make a deployed version the one new requests start on")
+    s.add_argument("definition_id")
+    s.add_argument("--agency", required=True)
+    s.set_defaults(func=cmd_activate)
+
+    s = sub.add_parser("holiday", help="working-day calendar overrides of an agency")
+    hsub = s.add_subparsers(dest="holiday_cmd", required=True)
+    h = hsub.add_parser("list", help="list the overrides")
+    h.add_argument("--agency", required=True)
+    h.set_defaults(func=cmd_holiday)
+    h = hsub.add_parser("set", help="make a day off, a working day, or national again")
+    h.add_argument("day", help="YYYY-MM-DD")
+    h.add_argument("kind", choices=["off", "working", "national"])
+    h.add_argument("--agency", required=True)
+    h.add_argument("--note")
+    h.set_defaults(func=cmd_holiday)
     return p
 
 

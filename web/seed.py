@@ -110,7 +110,8 @@ def ensure_agencies(engine: Engine) -> list[str]:
                 name=a.name,
                 parent_domain=a.parent_domain,
                 timezone=a.timezone,
-                settings={},
+                # demo: names point at this machine; the embedded zone file provider serves them
+                settings={"dns": {"default_target": "127.0.0.1"}},
             )
             for a in missing
         )

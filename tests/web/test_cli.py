@@ -509,3 +509,51 @@ def test_health_reports_an_unreachable_database(tmp_path: Path) -> None:
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "database": "unreachable"}
     assert "pw" not in response.get_data(as_text=True)
+
+
+def test_versions_rollback_and_calendar_from_the_command_line(tmp_path):
+    env = {
+        **os.environ,
+        "SOPFLOW_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
+        "SOPFLOW_INSTANCE_DIR": str(tmp_path),
+    }
+
+    def run(*args, ok=True):
+        r = subprocess.run(
+            [str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert (r.returncode == 0) == ok, r.stderr
+        assert "Traceback" not in r.stderr
+        return r.stdout
+
+    run("db", "upgrade")
+    run("seed-demo")
+    v1 = (Path(__file__).resolve().parents[2] / "bpmn" / "kudus.bpmn").read_text()
+    changed = tmp_path / "kudus.bpmn"
+    changed.write_text(
+        v1.replace('name="Disposisi surat ke Kepala Bidang', 'name="Disposisi Kabid', 1)
+    )
+    out = run("deploy", str(changed), "--agency", "kudus", "--version-tag", "v2")
+    assert "version 2" in out or ":2:" in out
+    listing = run("definitions", "--agency", "kudus", "--key", "kudus")
+    lines = [line.split() for line in listing.splitlines()[1:]]
+    current = {row[2]: "*" in row for row in lines}
+    assert current == {"1": False, "2": True}
+    first_id = next(row[0] for row in lines if row[2] == "1")
+    assert "version 1" in run("activate", first_id, "--agency", "kudus")
+    lines = [line.split() for line in run("definitions", "--agency", "kudus").splitlines()[1:]]
+    assert any(row[0] == first_id and "*" in row for row in lines)
+
+    run("holiday", "set", "2026-12-31", "off", "--agency", "kudus", "--note", "cuti bersama")
+    assert "2026-12-31  no       cuti bersama" in run("holiday", "list", "--agency", "kudus")
+    run("holiday", "set", "2026-12-31", "national", "--agency", "kudus")
+    assert "no overrides" in run("holiday", "list", "--agency", "kudus")
+    err = subprocess.run(
+        [str(SCRIPT), "holiday", "set", "31-12-2026", "off", "--agency", "kudus"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert err.returncode != 0 and err.stderr.startswith("sopflow: error:")
+    assert "Traceback" not in err.stderr

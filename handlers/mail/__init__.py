@@ -1,0 +1,15 @@
+"""E-mail: Indonesian templates, the outbox (``mail.send``) and SMTP delivery (``MailDelivery``)."""
+
+from .delivery import DeliveryReport, MailDelivery, SmtpConfig
+from .outbox import MailError, Outbox
+from .render import TEMPLATES, MailRenderer
+
+__all__ = [
+    "TEMPLATES",
+    "DeliveryReport",
+    "MailDelivery",
+    "MailError",
+    "MailRenderer",
+    "Outbox",
+    "SmtpConfig",
+]

@@ -1,0 +1,2 @@
+"""Subdomain names: normalization and rules, the registry, ``subdomain.check`` and
+``subdomain.reserve``."""

@@ -1,0 +1,108 @@
+"""Registry operations. Each runs in its own short transaction; the partial unique index makes
+:func:`reserve` atomic on every database (the loser of a race gets :class:`NameHeld`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .models import Subdomain
+
+
+class NameHeld(Exception):
+    """The label is held by another request."""
+
+    def __init__(self, row: Subdomain) -> None:
+        self.row = row
+        super().__init__(f"{row.fqdn} is held by {row.business_key or row.instance_id}")
+
+
+def live(s: Session, agency_id: int, label: str) -> Subdomain | None:
+    return s.scalar(
+        select(Subdomain).where(
+            Subdomain.agency_id == agency_id,
+            Subdomain.label == label,
+            Subdomain.deleted_at.is_(None),
+        )
+    )
+
+
+def holder(sessions: Any, agency_id: int, label: str) -> Subdomain | None:
+    with sessions() as s:
+        return live(s, agency_id, label)
+
+
+def reserve(
+    sessions: Any,
+    *,
+    agency_id: int,
+    label: str,
+    fqdn: str,
+    instance_id: str | None,
+    business_key: str | None,
+    actor: str | None,
+    now: datetime,
+    state: str = "reserved",
+    release_others: bool = True,
+) -> Subdomain:
+    """Hold ``label`` for the request, or raise NameHeld. Idempotent for the holder. With
+    ``release_others`` the request's other not-yet-used reservations are released (it chose
+    another name)."""
+    for _ in range(3):
+        try:
+            with sessions.begin() as s:
+                row = live(s, agency_id, label)
+                if row is not None:
+                    if instance_id is not None and row.instance_id == instance_id:
+                        if state == "active" and row.state != "active":
+                            row.state, row.activated_at, row.fqdn = "active", now, fqdn
+                        return row
+                    raise NameHeld(row)
+                if release_others and instance_id is not None:
+                    s.execute(
+                        update(Subdomain)
+                        .where(
+                            Subdomain.agency_id == agency_id,
+                            Subdomain.instance_id == instance_id,
+                            Subdomain.state == "reserved",
+                            Subdomain.deleted_at.is_(None),
+                            Subdomain.label != label,
+                        )
+                        .values(state="deleted", deleted_at=now, deleted_by=business_key)
+                        .execution_options(synchronize_session=False)
+                    )
+                row = Subdomain(
+                    agency_id=agency_id,
+                    label=label,
+                    fqdn=fqdn,
+                    state=state,
+                    instance_id=instance_id,
+                    business_key=business_key,
+                    reserved_by=actor,
+                    reserved_at=now,
+                    activated_at=now if state == "active" else None,
+                )
+                s.add(row)
+                s.flush()
+                return row
+        except IntegrityError:
+            continue  # lost the race to a concurrent insert: read the winner
+    with sessions() as s:
+        row = live(s, agency_id, label)
+    if row is not None and row.instance_id != instance_id:
+        raise NameHeld(row)
+    raise RuntimeError(f"could not reserve {fqdn}")  # pragma: no cover - retried by the job
+
+
+def release(sessions: Any, *, agency_id: int, label: str, by: str | None, now: datetime) -> bool:
+    """Mark the live row of ``label`` deleted (the name is free again); False if there was none."""
+    with sessions.begin() as s:
+        row = live(s, agency_id, label)
+        if row is None:
+            return False
+        row.state, row.deleted_at, row.deleted_by = "deleted", now, by
+        return True
