@@ -146,6 +146,8 @@ class ProcessInstance(Base):
     state_json: Mapped[str] = mapped_column(Text, deferred=True)  # read only to run a step
     variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
     current_step: Mapped[str | None] = mapped_column(String(500))
+    # ",name1,name2,": messages a catch event or receive task waits for (correlation by query)
+    waiting_messages: Mapped[str | None] = mapped_column(String(1000))
     started_by: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]

@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     NoneTask,
     StartEvent,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
@@ -91,15 +92,33 @@ class _TimerEventMixin:
         )
 
 
-class StartEventParser(_TimerEventMixin, CamundaStartEventParser):
+class _MessageEventMixin:
+    """Camunda 7 puts a correlated message's variables in the process scope; SpiffWorkflow's
+    Camunda flavour would nest them under ``<task>_Response``. Use the plain BPMN definition."""
+
+    def parse_message_event(self, message_event: Any) -> Any:
+        message_ref = message_event.get("messageRef")
+        if message_ref:
+            message = first(self.doc_xpath(f'.//bpmn:message[@id="{message_ref}"]'))  # type: ignore[attr-defined]
+            name = message.get("name") if message is not None else message_ref
+            correlations = self.get_message_correlations(message_ref)  # type: ignore[attr-defined]
+        else:
+            name = message_event.getparent().get("name")
+            correlations = []
+        return MessageEventDefinition(name, correlations)
+
+
+class StartEventParser(_TimerEventMixin, _MessageEventMixin, CamundaStartEventParser):
     pass
 
 
-class IntermediateCatchEventParser(_TimerEventMixin, CamundaIntermediateCatchEventParser):
+class IntermediateCatchEventParser(
+    _TimerEventMixin, _MessageEventMixin, CamundaIntermediateCatchEventParser
+):
     pass
 
 
-class BoundaryEventParser(_TimerEventMixin, CamundaBoundaryEventParser):
+class BoundaryEventParser(_TimerEventMixin, _MessageEventMixin, CamundaBoundaryEventParser):
     pass
 
 

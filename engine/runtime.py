@@ -25,6 +25,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
@@ -117,6 +118,16 @@ class EngineSettings:
     calendar_ttl_s: float = 60.0
     conflict_retries: int = 5
     workflow_cache: int = 256  # live workflows kept between steps (0: always deserialize)
+
+
+def _check_names(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """Variables from integrations become process variables: plain identifiers only."""
+    for name in variables:
+        if not _VAR_NAME.fullmatch(name) or name.startswith("__"):
+            raise SopflowError(
+                f"Invalid variable name '{name}'", f"Nama variabel '{name}' tidak sah"
+            )
+    return dict(variables)
 
 
 def _all_workflows(wf: BpmnWorkflow) -> list[Any]:
@@ -495,14 +506,12 @@ class Engine:
         values: Mapping[str, Any] | None = None,
         variables: Mapping[str, Any] | None = None,
         business_key: str | None = None,
+        message: str | None = None,
     ) -> ProcessInstance:
         """Start an instance; ``values`` are checked against the start form, ``variables`` are
-        trusted inputs from integrations (names must still be plain identifiers)."""
-        for name in variables or {}:
-            if not _VAR_NAME.fullmatch(name) or name.startswith("__"):
-                raise SopflowError(
-                    f"Invalid variable name '{name}'", f"Nama variabel '{name}' tidak sah"
-                )
+        trusted inputs from integrations (names must still be plain identifiers). With
+        ``message`` the instance starts through its message start event of that name."""
+        _check_names(variables or {})
         try:
             with self.sessions.begin() as s:
                 agency = self.agency(s, actor.agency)
@@ -525,6 +534,13 @@ class Engine:
                 wf = BpmnWorkflow(spec, subs, script_engine=engine)
                 for t in wf.get_tasks(state=TaskState.READY):
                     t.data.update(copy.deepcopy(data))
+                if message is not None:
+                    wf.do_engine_steps()
+                    if not self._deliver(wf, message, dict(variables or {})):
+                        raise Conflict(
+                            f"Process '{d.key}' has no message start event '{message}'",
+                            f"Proses '{d.key}' tidak punya start event pesan '{message}'",
+                        )
                 bk = business_key or self._next_business_key(s, agency)
                 inst = ProcessInstance(
                     id=new_id(),
@@ -827,6 +843,16 @@ class Engine:
                 dues.append(inst.sla_due_at)
         inst.next_timer_at = min(dues) if dues else None
         inst.current_step = ", ".join(dict.fromkeys(steps))[:500] or None
+        waiting = sorted(
+            {
+                t.task_spec.event_definition.name
+                for t in _tasks(wf, TaskState.WAITING)
+                if isinstance(
+                    getattr(t.task_spec, "event_definition", None), MessageEventDefinition
+                )
+            }
+        )
+        inst.waiting_messages = f",{','.join(waiting)}," if waiting else None
         inst.variables = _plain(self._variables(wf, inst.variables or {}, since))
         if wf.is_completed() and inst.state == "running":
             inst.state = "completed"
@@ -1467,12 +1493,7 @@ class Engine:
         *,
         agency: str | None = None,
     ) -> None:
-        variables = dict(variables or {})
-        for name in variables:
-            if not _VAR_NAME.fullmatch(name) or name.startswith("__"):
-                raise SopflowError(
-                    f"Invalid variable name '{name}'", f"Nama variabel '{name}' tidak sah"
-                )
+        variables = _check_names(variables or {})
 
         def attempt() -> None:
             since = time.time()
@@ -1755,6 +1776,102 @@ class Engine:
                 data={"incident_id": inc.id, "message": inc.message},
             )
             return inc
+
+    # ------------------------------------------------------------------ messages
+    @staticmethod
+    def _deliver(wf: BpmnWorkflow, name: str, variables: dict[str, Any]) -> bool:
+        """Hand a message to the first event waiting for it; its variables join the process."""
+        for t in _tasks(wf, TaskState.WAITING):
+            definition = getattr(t.task_spec, "event_definition", None)
+            if isinstance(definition, MessageEventDefinition) and definition.name == name:
+                t.task_spec.catch(t, BpmnEvent(definition, payload=copy.deepcopy(variables)))
+                t.task_spec._update(t)
+                return True
+        return False
+
+    def correlate_message(
+        self,
+        actor: Actor,
+        name: str,
+        *,
+        business_key: str | None = None,
+        process_instance_id: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        all: bool = False,  # noqa: A002 - Camunda's parameter name
+    ) -> list[ProcessInstance]:
+        """Correlate a message as Camunda does: to the instance(s) waiting for it, or else start
+        the process whose message start event has that name. No match is an error, never a
+        silently dropped message."""
+        variables = _check_names(variables or {})
+        with self.sessions() as s:
+            agency = self.agency(s, actor.agency)
+            q = select(ProcessInstance.id).where(
+                ProcessInstance.agency_id == agency.id,
+                ProcessInstance.state == "running",
+                ProcessInstance.waiting_messages.like(f"%,{name},%"),
+            )
+            if business_key:
+                q = q.where(ProcessInstance.business_key == business_key)
+            if process_instance_id:
+                q = q.where(ProcessInstance.id == process_instance_id)
+            ids = list(s.scalars(q.order_by(ProcessInstance.started_at)))
+            starters = []
+            if not ids and not process_instance_id:
+                for d in s.scalars(
+                    select(ProcessDefinition).where(ProcessDefinition.agency_id == agency.id)
+                ):
+                    names = (d.properties or {}).get("message_starts", "").split(",")
+                    if name in names and self._current(s, agency.id, d.key).id == d.id:
+                        starters.append(d.id)
+        if len(ids) > 1 and not all:
+            raise Conflict(
+                f"Message '{name}' matches {len(ids)} instances; narrow it or correlate all",
+                f"Pesan '{name}' cocok dengan {len(ids)} instance; "
+                "persempit atau korelasikan semua",
+            )
+        if not ids:
+            if len(starters) == 1:
+                return [
+                    self.start(
+                        actor,
+                        definition_id=starters[0],
+                        variables=variables,
+                        business_key=business_key,
+                        message=name,
+                    )
+                ]
+            raise Conflict(
+                f"Cannot correlate message '{name}': no process instance waits for it"
+                + (" and several processes start with it" if starters else ""),
+                f"Pesan '{name}' tidak dapat dikorelasikan: tidak ada instance yang menunggunya",
+            )
+        out = []
+        for iid in ids:
+
+            def attempt(iid: str = iid) -> ProcessInstance:
+                since = time.time()
+                with self.sessions.begin() as s:
+                    agency = self.agency(s, actor.agency)
+                    inst = self._instance(s, agency.id, iid, lock=True)
+                    wf = self._load(s, inst, agency)
+                    if not self._deliver(wf, name, variables):
+                        raise Conflict(
+                            f"Instance {inst.business_key} no longer waits for '{name}'",
+                            f"Instance {inst.business_key} tidak lagi menunggu '{name}'",
+                        )
+                    self._history(
+                        s,
+                        agency.id,
+                        "message_correlated",
+                        actor.username,
+                        instance_id=inst.id,
+                        data={"message": name, "variables": variables},
+                    )
+                    self._advance(s, agency, inst, wf, actor.username, since=since)
+                    return inst
+
+            out.append(self._with_instance(attempt))
+        return out
 
     # ------------------------------------------------------------------ calendar
     def calendar_overrides(self, actor: Actor) -> list[CalendarOverride]:

@@ -20,11 +20,13 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import (
+    MessageEventDefinitionConverter,
     TimerConditionalEventDefinitionConverter,
 )
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.spec import TaskSpecConverter
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
 
 from .specs import (
@@ -94,6 +96,7 @@ def _config() -> dict:
     for cls in (SopflowTimeDate, SopflowDuration, SopflowCycle):
         config[cls] = TimerConditionalEventDefinitionConverter
     config[BpmnWorkflow] = SpeclessWorkflowConverter
+    config[MessageEventDefinition] = MessageEventDefinitionConverter  # plain BPMN messages
     return config
 
 

@@ -782,6 +782,14 @@ def parse_diagram(data: bytes, filename: str, topics: TopicPolicy) -> ParsedDiag
             )
             ttl = proc.get(f"{_C}historyTimeToLive")
             props = _process_properties(proc)
+            message_starts = [
+                checker.messages[ref].get("name")
+                for st in proc.findall(f"{_B}startEvent")
+                for med in st.findall(f"{_B}messageEventDefinition")
+                if (ref := med.get("messageRef")) in checker.messages
+            ]
+            if message_starts:
+                props["message_starts"] = ",".join(n for n in message_starts if n)
             if start is not None and start.get(f"{_C}initiator"):
                 props["initiator"] = start.get(f"{_C}initiator") or ""
             result.processes.append(
