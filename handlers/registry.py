@@ -20,8 +20,6 @@ BUILTIN: tuple[str, ...] = (
     "handlers.mail.handler:SendMail",
     "handlers.letters.generate:GenerateLetter",
     "handlers.credentials.handler:IssueCredentials",
-    "handlers.hosting.handler:HostingCreate",
-    "handlers.website.handler:WebsiteVerify",
 )
 
 
