@@ -20,6 +20,8 @@ BUILTIN: tuple[str, ...] = (
     "handlers.mail.handler:SendMail",
     "handlers.letters.generate:GenerateLetter",
     "handlers.credentials.handler:IssueCredentials",
+    "handlers.hosting.handler:HostingCreate",
+    "handlers.website.handler:WebsiteVerify",
 )
 
 

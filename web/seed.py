@@ -92,7 +92,7 @@ def seed(
     instance = Path(instance_dir)
     instance.mkdir(parents=True, exist_ok=True)
     report = SeedReport(users_file=instance / DEMO_USERS_FILE)
-    report.agencies_created = ensure_agencies(engine)
+    report.agencies_created = ensure_agencies(engine, instance)
     for code in report.agencies_created:
         print(f"agency {code} created", file=out)
     report.users = _seed_users(engine, instance / DEMO_USERS_FILE, out, err)
@@ -100,7 +100,25 @@ def seed(
     return report
 
 
-def ensure_agencies(engine: Engine) -> list[str]:
+def demo_settings(instance: Path) -> dict[str, Any]:
+    """Demo agencies: names point at this machine (the embedded zone-file provider serves them)
+    and sites are written under ``instance/`` (server blocks written, not loaded: no system
+    nginx is touched by a demo)."""
+    web_root, sites = instance / "www", instance / "nginx-sites"
+    web_root.mkdir(parents=True, exist_ok=True)
+    sites.mkdir(parents=True, exist_ok=True)
+    return {
+        "dns": {"default_target": "127.0.0.1"},
+        "hosting": {
+            "web_root": str(web_root),
+            "nginx_sites_dir": str(sites),
+            "listen": "127.0.0.1:8080",
+        },
+    }
+
+
+def ensure_agencies(engine: Engine, instance: Path) -> list[str]:
+    settings = demo_settings(instance)
     with engine.sessions.begin() as s:
         have = set(s.scalars(select(Agency.code)))
         missing = [a for a in AGENCIES if a.code not in have]
@@ -110,8 +128,7 @@ def ensure_agencies(engine: Engine) -> list[str]:
                 name=a.name,
                 parent_domain=a.parent_domain,
                 timezone=a.timezone,
-                # demo: names point at this machine; the embedded zone file provider serves them
-                settings={"dns": {"default_target": "127.0.0.1"}},
+                settings=settings,
             )
             for a in missing
         )

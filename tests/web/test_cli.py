@@ -153,7 +153,7 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Cli:
     result = c("db", "upgrade")
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
-    ensure_agencies(c.engine())  # the catalogue's agencies, as seed-demo would
+    ensure_agencies(c.engine(), c.root / "instance")  # the catalogue's agencies, as seed-demo would
     return c
 
 

@@ -184,11 +184,11 @@ def test_password_helpers_use_werkzeug_scrypt(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_add_user_refuses_duplicates_unknown_agencies_and_bad_names(
-    seed_engine: Engine,
+    seed_engine: Engine, tmp_path: Path
 ) -> None:
     from web.seed import ensure_agencies
 
-    ensure_agencies(seed_engine)
+    ensure_agencies(seed_engine, tmp_path)
     user = add_user(seed_engine, "kudus.ops", "kudus", ["technical_officer", "admin"], "x" * 12)
     assert [g.group for g in user.groups] == ["admin", "technical_officer"]
     with pytest.raises(Conflict):
