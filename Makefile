@@ -8,10 +8,11 @@ STAMP = $(VENV)/.installed
 
 .PHONY: run test lint setup clean-venv
 
+# plain http on 127.0.0.1 for the demo: session cookies without the Secure flag unless set
 run: $(STAMP)
 	$(BIN)/sopflow db upgrade
 	$(BIN)/sopflow seed-demo
-	$(BIN)/sopflow serve
+	SOPFLOW_COOKIE_SECURE=$${SOPFLOW_COOKIE_SECURE:-0} $(BIN)/sopflow serve
 
 # pytest's own exit status fails the target, including 5 (no tests collected)
 test: $(STAMP)

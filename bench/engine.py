@@ -54,6 +54,7 @@ from sqlalchemy import create_engine, event, select, text  # noqa: E402
 
 from engine.actors import Actor  # noqa: E402
 from engine.calendar import WorkingCalendar  # noqa: E402
+from engine.catalogue import TOPICS as CATALOGUE_TOPICS  # noqa: E402
 from engine.clock import FrozenClock  # noqa: E402
 from engine.db import make_db, make_sessions, upgrade  # noqa: E402
 from engine.forms import Form  # noqa: E402
@@ -67,18 +68,7 @@ PG_ADMIN_URL = os.environ.get(
     "SOPFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 AGENCY = "kudus"
-TOPICS = (
-    "subdomain.check",
-    "subdomain.reserve",
-    "dns.create",
-    "dns.change",
-    "dns.delete",
-    "hosting.create",
-    "website.verify",
-    "mail.send",
-    "letter.generate",
-    "credentials.issue",
-)
+TOPICS = CATALOGUE_TOPICS
 GOAL_RATIO = 3.0
 GOAL_SQLITE_TPS = 300.0
 

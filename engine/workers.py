@@ -147,24 +147,34 @@ class WorkerPool:
         self._threads.clear()
 
 
-class TimerPoller:
-    def __init__(self, engine: Engine, interval: float = 1.0) -> None:
-        self.engine = engine
+class PeriodicThread:
+    """A daemon thread calling :meth:`tick` until stopped; a tick that reports more work
+    waiting runs again at once, otherwise the thread sleeps ``interval`` seconds."""
+
+    name = "sopflow-periodic"
+
+    def __init__(self, interval: float = 1.0) -> None:
         self.interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def tick(self) -> bool:
+        """One round of work; return True when more is waiting right now."""
+        raise NotImplementedError
+
     def _loop(self) -> None:
         while not self._stop.is_set():
+            busy = False
             try:
-                self.engine.fire_due_timers()
-            except Exception:  # noqa: BLE001
-                log.exception("timer poller: unexpected error")
-            self._stop.wait(self.interval)
+                busy = self.tick()
+            except Exception:  # noqa: BLE001 - a DB hiccup must not kill the thread
+                log.exception("%s: unexpected error", self.name)
+            if not busy:
+                self._stop.wait(self.interval)
 
     def start(self) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="sopflow-timers", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -172,6 +182,18 @@ class TimerPoller:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+
+
+class TimerPoller(PeriodicThread):
+    name = "sopflow-timers"
+
+    def __init__(self, engine: Engine, interval: float = 1.0) -> None:
+        super().__init__(interval)
+        self.engine = engine
+
+    def tick(self) -> bool:
+        self.engine.fire_due_timers()
+        return False
 
 
 def _details(e: BaseException) -> str:

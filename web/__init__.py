@@ -84,4 +84,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             response.headers.setdefault(name, value)
         return response
 
+    from . import ui  # after the header hook: the UI's stricter CSP must win
+
+    ui.register(app)
     return app

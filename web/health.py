@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, redirect, url_for
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("sopflow.web")
-
-INDEX_HTML = """<!doctype html>
-<html lang="id">
-<head><meta charset="utf-8"><title>sopflow</title></head>
-<body>
-<h1>sopflow berjalan</h1>
-<p>Layanan alur kerja SOP permohonan subdomain dan website.</p>
-</body>
-</html>
-"""
 
 
 @bp.get("/health")
@@ -37,4 +27,5 @@ def health() -> tuple[Response, int]:
 
 @bp.get("/")
 def index() -> Response:
-    return Response(INDEX_HTML, mimetype="text/html")
+    """The front door: the home page of the signed-in user, or the login page."""
+    return redirect(url_for("ui.home"))

@@ -24,7 +24,6 @@ import email.policy
 import logging
 import smtplib
 import ssl
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -38,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.clock import SystemClock
 from engine.errors import SopflowError
 from engine.models import Agency
+from engine.workers import PeriodicThread
 
 from ..agency_settings import as_bool, as_int, int_list, secret, setting
 from ..attachments.store import AttachmentStore
@@ -156,7 +156,9 @@ def _describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
 
 
-class MailDelivery:
+class MailDelivery(PeriodicThread):
+    name = "sopflow-mail"
+
     def __init__(
         self,
         sessions: sessionmaker[Session],
@@ -170,7 +172,6 @@ class MailDelivery:
         self.sessions = sessions
         self.clock = clock or SystemClock()
         self.settings = dict(settings or {})
-        self.interval = interval
         self.batch = batch
         self.store = store or AttachmentStore.from_settings(self.settings)
         self.backoff_s = int_list(
@@ -181,8 +182,7 @@ class MailDelivery:
             seconds=max(60, as_int(setting(self.settings, None, "mail", "lease_s"), 300))
         )
         self._vault: CredentialVault | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        PeriodicThread.__init__(self, interval)
 
     @classmethod
     def from_context(cls, ctx: Any, **kwargs: Any) -> MailDelivery:
@@ -397,23 +397,5 @@ class MailDelivery:
             row.locked_until = None
 
     # ------------------------------------------------------------------ background thread
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            busy = False
-            try:
-                busy = self.deliver_due().attempted >= self.batch
-            except Exception:  # noqa: BLE001 - a DB hiccup must not kill the thread
-                log.exception("mail delivery: unexpected error")
-            if not busy:
-                self._stop.wait(self.interval)
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="sopflow-mail", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+    def tick(self) -> bool:
+        return self.deliver_due().attempted >= self.batch

@@ -450,20 +450,21 @@ def test_health_checks_the_database(app: Any) -> None:
 
 def test_every_response_has_security_headers(app: Any) -> None:
     client = app.test_client()
-    for path in ("/", "/health", "/no-such-page"):
+    for path in ("/", "/health", "/no-such-page", "/masuk"):
         response = client.get(path)
-        for name, value in SECURITY_HEADERS.items():
-            assert response.headers.get(name) == value, (path, name)
-    csp = SECURITY_HEADERS["Content-Security-Policy"]
-    assert "default-src 'self'" in csp
-    assert SECURITY_HEADERS["X-Content-Type-Options"] == "nosniff"
+        for name in SECURITY_HEADERS:
+            assert response.headers.get(name), (path, name)
+        csp = response.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "unsafe-inline" not in csp, path
+        assert "frame-ancestors 'none'" in csp, path
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_index_is_indonesian_and_shows_no_data(app: Any) -> None:
-    response = app.test_client().get("/")
+def test_index_leads_to_the_login_and_shows_no_data(app: Any) -> None:
+    response = app.test_client().get("/", follow_redirects=True)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "sopflow berjalan" in html and 'lang="id"' in html
+    assert 'lang="id"' in html and "/masuk" in response.request.path
     assert "KUDUS/" not in html
 
 

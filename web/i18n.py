@@ -1,0 +1,141 @@
+"""A minimal gettext: Indonesian is the source language, English a dictionary away.
+
+Templates call ``_("Teks Indonesia")``; with English selected the dictionary's translation is
+shown (the Indonesian text when none exists). The choice lives in the session (``lang``);
+without one, Indonesian. Engine errors carry both languages and are shown with
+:func:`error_text`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import session
+
+LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
+DEFAULT = "id"
+
+EN: dict[str, str] = {
+    "Masuk": "Log in",
+    "Keluar": "Log out",
+    "Nama pengguna": "Username",
+    "Kata sandi": "Password",
+    "Nama pengguna atau kata sandi salah.": "Wrong username or password.",
+    "Terlalu banyak percobaan gagal. Coba lagi dalam %(minutes)s menit.": (
+        "Too many failed attempts. Try again in %(minutes)s minutes."
+    ),
+    "Sesi Anda telah berakhir. Silakan masuk kembali.": (
+        "Your session has expired. Please log in again."
+    ),
+    "Silakan masuk untuk melanjutkan.": "Please log in to continue.",
+    "Anda telah keluar.": "You have logged out.",
+    "Bahasa": "Language",
+    "Ganti": "Change",
+    "Layanan": "Services",
+    "Katalog layanan": "Service catalogue",
+    "Permohonan saya": "My requests",
+    "Kotak tugas": "Inbox",
+    "Ajukan permohonan": "File a request",
+    "Ajukan": "Submit",
+    "Versi": "Version",
+    "Belum ada layanan yang tersedia.": "No services are available yet.",
+    "Belum ada permohonan.": "No requests yet.",
+    "Nomor permohonan": "Request number",
+    "Layanan / SOP": "Service / SOP",
+    "Status": "Status",
+    "Langkah saat ini": "Current step",
+    "Batas waktu": "Deadline",
+    "Diajukan": "Filed",
+    "Terlambat": "Overdue",
+    "Tepat waktu": "On time",
+    "Jatuh tempo": "Due",
+    "berjalan": "running",
+    "selesai": "completed",
+    "dibatalkan": "cancelled",
+    "Riwayat": "Timeline",
+    "Data permohonan": "Request data",
+    "Lampiran": "Attachments",
+    "Unduh": "Download",
+    "Tidak ada tugas.": "No tasks.",
+    "Hanya yang terlambat": "Overdue only",
+    "Semua": "All",
+    "Tugas": "Task",
+    "Ambil": "Claim",
+    "Lepas": "Release",
+    "Dipegang oleh": "Claimed by",
+    "Belum diambil": "Unclaimed",
+    "Selesaikan tugas": "Complete task",
+    "Data yang diajukan pemohon": "What the applicant submitted",
+    "Periksa kembali isian yang ditandai.": "Please check the marked fields.",
+    "Tugas diselesaikan.": "Task completed.",
+    "Tugas diambil.": "Task claimed.",
+    "Tugas dilepas.": "Task released.",
+    "Permohonan %(key)s telah diajukan.": "Request %(key)s has been filed.",
+    "Ya": "Yes",
+    "Tidak": "No",
+    "Pilih...": "Choose...",
+    "wajib": "required",
+    "Berkas terlalu besar (maksimal %(size)s).": "The file is too large (at most %(size)s).",
+    "Jenis berkas tidak diizinkan (%(found)s); yang diterima: %(accept)s.": (
+        "File type not allowed (%(found)s); accepted: %(accept)s."
+    ),
+    "Halaman tidak ditemukan": "Page not found",
+    "Halaman atau data yang Anda cari tidak ada.": (
+        "The page or record you asked for does not exist."
+    ),
+    "Akses ditolak": "Access denied",
+    "Anda tidak berhak melakukan tindakan ini.": "You are not allowed to do this.",
+    "Permintaan tidak sah": "Bad request",
+    "Permintaan tidak dapat diproses. Muat ulang halaman lalu coba lagi.": (
+        "The request could not be processed. Reload the page and try again."
+    ),
+    "Berkas terlalu besar": "File too large",
+    "Kiriman melebihi batas ukuran. Perkecil berkas lalu coba lagi.": (
+        "The upload exceeds the size limit. Make the file smaller and try again."
+    ),
+    "Kembali ke beranda": "Back to the home page",
+    "Beranda": "Home",
+    "Selamat datang, %(name)s": "Welcome, %(name)s",
+    "Instansi": "Agency",
+    "Grup": "Groups",
+    "Waktu": "Time",
+    "Kejadian": "Event",
+    "Oleh": "By",
+    "Langkah": "Step",
+    "Permohonan diajukan": "Request filed",
+    "Tugas dibuat": "Task created",
+    "Tugas diselesaikan": "Task completed",
+    "Tugas diambil": "Task claimed",
+    "Tugas dilepas": "Task released",
+    "Langkah otomatis dimulai": "Automatic step started",
+    "Langkah otomatis selesai": "Automatic step finished",
+    "Langkah otomatis gagal": "Automatic step failed",
+    "Permohonan selesai": "Request completed",
+    "Batas waktu terlewati": "Deadline missed",
+    "Pengingat waktu": "Timer fired",
+    "Konflik": "Conflict",
+    "Konten utama": "Main content",
+    "Lihat permohonan": "View request",
+    "Ukuran": "Size",
+    "Nama berkas": "File name",
+    "Variabel proses": "Process variables",
+    "Tugas terbuka": "Open tasks",
+    "Sisa %(n)s hari kerja": "%(n)s working days left",
+}
+
+
+def current_language() -> str:
+    lang = session.get("lang")
+    return lang if lang in LANGUAGES else DEFAULT
+
+
+def gettext(text: str, **params: Any) -> str:
+    out = EN.get(text, text) if current_language() == "en" else text
+    return out % params if params else out
+
+
+def error_text(err: Any) -> str:
+    """One language of an engine error (``SopflowError``) or ``FieldError``."""
+    if current_language() == "en":
+        return str(getattr(err, "message_en", err))
+    return str(getattr(err, "message_id", err))

@@ -1,0 +1,144 @@
+"""Officers' inbox: open tasks of their groups and assigned to them, claim / release, and the
+task page (the task's form, what the applicant submitted, the attachments)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from engine.errors import Conflict, FormValidationError
+from engine.models import HumanTask
+
+from .. import formview
+from ..auth import login_required
+from ..errorpages import engine_errors
+from ..i18n import error_text, gettext
+
+bp = Blueprint("inbox", __name__)
+engine_errors(bp)
+
+
+def engine() -> Any:
+    return current_app.extensions["sopflow"]
+
+
+def may_work(t: HumanTask) -> bool:
+    """As the engine decides, and stricter for viewing: a task assigned to someone else (an
+    applicant's returned task, a colleague's claimed one) is for them and administrators."""
+    u = g.user
+    if u.is_admin or t.assignee == u.username:
+        return True
+    if t.assignee:
+        return False
+    return bool(set(t.candidate_groups) & u.groups) or u.username in t.candidate_users
+
+
+def workable_task(task_id: str) -> HumanTask:
+    """The task of this agency (404 otherwise) that this user may work on (403 otherwise)."""
+    t = engine().get_task(g.actor, task_id)
+    if not may_work(t):
+        abort(403)
+    return t
+
+
+@bp.get("/tugas")
+@login_required
+def index() -> Any:
+    overdue_only = request.args.get("terlambat") == "1"
+    tasks = engine().inbox(g.actor, overdue=overdue_only)
+    wanted = {t.instance_id for t in tasks}
+    instances = {
+        i.id: i for i in engine().instances(g.actor, state="running", limit=2000) if i.id in wanted
+    }
+    return render_template(
+        "inbox/index.html",
+        tasks=tasks,
+        instances=instances,
+        now=engine().now(),
+        overdue_only=overdue_only,
+    )
+
+
+@bp.post("/tugas/<task_id>/ambil")
+@login_required
+def claim(task_id: str) -> Any:
+    workable_task(task_id)
+    try:
+        engine().claim(g.actor, task_id)
+        flash(gettext("Tugas diambil."), "ok")
+    except Conflict as e:
+        flash(error_text(e), "error")
+    return redirect(url_for("inbox.task", task_id=task_id))
+
+
+@bp.post("/tugas/<task_id>/lepas")
+@login_required
+def unclaim(task_id: str) -> Any:
+    workable_task(task_id)
+    engine().unclaim(g.actor, task_id)
+    flash(gettext("Tugas dilepas."), "ok")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.route("/tugas/<task_id>", methods=["GET", "POST"])
+@login_required
+def task(task_id: str) -> Any:
+    t = workable_task(task_id)
+    if t.state != "open":
+        return redirect(url_for("requests.detail", instance_id=t.instance_id))
+    inst = engine().get_instance(g.actor, t.instance_id)
+    current = dict(inst.variables)
+    errors: list[Any] = []
+    values = dict(current)
+    status = 200
+    if request.method == "POST":
+        sub = formview.read_submission(t.form, current)
+        values.update({k: v for k, v in sub.values.items() if k not in sub.uploads})
+        errors = formview.check(t.form, sub, current)
+        if not errors:
+            formview.save_uploads(
+                engine(),
+                sub,
+                agency_id=g.user.agency_id,
+                username=g.user.username,
+                instance_id=inst.id,
+            )
+            try:
+                engine().complete_task(g.actor, t.id, sub.values)
+            except FormValidationError as e:
+                errors = list(e.errors)
+            else:
+                flash(gettext("Tugas diselesaikan."), "ok")
+                return redirect(url_for("inbox.index"))
+        status = 422
+    task_fields = formview.field_views(t.form, values, errors)
+    in_form = {f.id for f in task_fields}
+    submitted = [
+        f for f in formview.field_views(inst.definition.start_form, current) if f.id not in in_form
+    ]
+    return (
+        render_template(
+            "inbox/task.html",
+            task=t,
+            inst=inst,
+            fields=task_fields,
+            submitted=submitted,
+            has_errors=bool(errors),
+            now=engine().now(),
+            attachments=formview.attachments_of(
+                engine(), g.user.agency_id, inst.id, current, sensitive=g.user.is_officer
+            ),
+        ),
+        status,
+    )

@@ -1,0 +1,148 @@
+"""Applicants: the agency's service catalogue, filing a request from its start form, "my
+requests" and the request page (timeline, submitted data, attachments)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+
+from engine.errors import FormValidationError, NotFound
+from engine.models import ProcessDefinition, ProcessInstance
+
+from .. import formview
+from ..auth import login_required
+from ..errorpages import engine_errors
+from ..i18n import gettext
+
+bp = Blueprint("requests", __name__)
+engine_errors(bp)
+
+
+def engine() -> Any:
+    return current_app.extensions["sopflow"]
+
+
+def current_definitions() -> list[ProcessDefinition]:
+    out = []
+    for key in sorted({d.key for d in engine().definitions(g.actor)}):
+        try:
+            out.append(engine().current_definition(g.actor, key))
+        except NotFound:
+            continue  # every version suspended
+    return out
+
+
+def visible_instance(instance_id: str) -> ProcessInstance:
+    """The instance, if this user may see it: the applicant who filed it or an officer of the
+    agency. Anything else (another agency, another applicant's request) is a 404."""
+    inst = engine().get_instance(g.actor, instance_id)
+    if inst.started_by != g.user.username and not g.user.is_officer:
+        abort(404)
+    return inst
+
+
+def is_overdue(inst: ProcessInstance) -> bool:
+    if inst.sla_breached_at is not None:
+        return True
+    return (
+        inst.state == "running"
+        and inst.sla_due_at is not None
+        and inst.sla_stopped_at is None
+        and inst.sla_due_at < engine().now()
+    )
+
+
+def sla_clock(instances: list[ProcessInstance]) -> dict[str, dict[str, Any]]:
+    """Per running instance with a deadline: overdue or not and whole working days left, on
+    the agency's calendar (holidays, cuti bersama, overrides)."""
+    out: dict[str, dict[str, Any]] = {}
+    e = engine()
+    now = e.now()
+    with e.sessions() as s:
+        cal = e.calendar(s, e.agency(s, g.actor.agency))
+        for i in instances:
+            late = is_overdue(i)
+            days = None
+            if i.state == "running" and i.sla_due_at is not None and i.sla_stopped_at is None:
+                days = cal.working_days_between(now, i.sla_due_at)
+            out[i.id] = {"overdue": late, "days_left": days}
+    return out
+
+
+@bp.get("/layanan")
+@login_required
+def catalogue() -> Any:
+    return render_template("requests/catalogue.html", definitions=current_definitions())
+
+
+@bp.route("/layanan/<key>/ajukan", methods=["GET", "POST"])
+@login_required
+def start(key: str) -> Any:
+    from flask import request
+
+    d = engine().current_definition(g.actor, key)
+    errors: list[Any] = []
+    values: dict[str, Any] = {}
+    status = 200
+    if request.method == "POST":
+        sub = formview.read_submission(d.start_form, {})
+        values = {k: v for k, v in sub.values.items() if k not in sub.uploads}
+        errors = formview.check(d.start_form, sub, {})
+        if not errors:
+            ids = formview.save_uploads(
+                engine(), sub, agency_id=g.user.agency_id, username=g.user.username
+            )
+            try:
+                inst = engine().start(g.actor, definition_id=d.id, values=sub.values)
+            except FormValidationError as e:
+                errors = list(e.errors)
+            else:
+                formview.link_uploads(engine(), ids, inst.id)
+                flash(gettext("Permohonan %(key)s telah diajukan.", key=inst.business_key), "ok")
+                return redirect(url_for("requests.detail", instance_id=inst.id))
+        status = 422
+    return (
+        render_template(
+            "requests/start.html",
+            definition=d,
+            fields=formview.field_views(d.start_form, values, errors),
+            has_errors=bool(errors),
+        ),
+        status,
+    )
+
+
+@bp.get("/permohonan")
+@login_required
+def mine() -> Any:
+    rows = [i for i in engine().instances(g.actor, limit=500) if i.started_by == g.user.username]
+    return render_template("requests/mine.html", instances=rows, sla=sla_clock(rows))
+
+
+@bp.get("/permohonan/<instance_id>")
+@login_required
+def detail(instance_id: str) -> Any:
+    inst = visible_instance(instance_id)
+    history = engine().history(g.actor, inst.id)
+    start_form = inst.definition.start_form
+    submitted = formview.field_views(start_form, inst.variables)
+    shown_ids = {f.id for f in submitted}
+    extra = (
+        sorted((k, v) for k, v in inst.variables.items() if k not in shown_ids)
+        if g.user.is_officer
+        else []
+    )
+    tasks = engine().inbox(g.actor, instance_id=inst.id)
+    return render_template(
+        "requests/detail.html",
+        inst=inst,
+        history=history,
+        submitted=submitted,
+        extra=extra,
+        tasks=tasks,
+        sla=sla_clock([inst])[inst.id],
+        attachments=formview.attachments_of(
+            engine(), g.user.agency_id, inst.id, inst.variables, sensitive=g.user.is_officer
+        ),
+    )

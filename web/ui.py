@@ -1,0 +1,98 @@
+"""The browser UI: ``register(app)`` wires security (headers, CSRF), the user loader, the
+blueprints (auth, requests, inbox, files), template helpers and the error pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Flask, g, redirect, url_for
+
+from . import security
+from .auth import bp as auth_bp
+from .auth import init_app as auth_init_app
+from .auth import login_required
+from .errorpages import bad_request, forbidden, not_found, too_large
+from .i18n import LANGUAGES, current_language, gettext
+
+bp = Blueprint("ui", __name__)
+
+HISTORY_LABELS = {
+    "instance_started": "Permohonan diajukan",
+    "task_created": "Tugas dibuat",
+    "task_completed": "Tugas diselesaikan",
+    "task_claimed": "Tugas diambil",
+    "task_unclaimed": "Tugas dilepas",
+    "job_created": "Langkah otomatis dimulai",
+    "job_completed": "Langkah otomatis selesai",
+    "job_failed": "Langkah otomatis gagal",
+    "instance_completed": "Permohonan selesai",
+    "sla_breached": "Batas waktu terlewati",
+    "timer_fired": "Pengingat waktu",
+}
+STATE_LABELS = {"running": "berjalan", "completed": "selesai", "cancelled": "dibatalkan"}
+
+
+@bp.get("/beranda")
+@login_required
+def home() -> Any:
+    if g.user.is_officer:
+        return redirect(url_for("inbox.index"))
+    return redirect(url_for("requests.catalogue"))
+
+
+def local_time(value: datetime | None, fmt: str = "%d-%m-%Y %H:%M") -> str:
+    if value is None:
+        return "-"
+    tz = ZoneInfo(g.user.timezone if g.get("user") else "Asia/Jakarta")
+    local = value.astimezone(tz)
+    return f"{local.strftime(fmt)} {local.tzname() or ''}".strip()
+
+
+def _bool_setting(value: Any, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() not in ("0", "false", "no", "off")
+
+
+def register(app: Flask) -> None:
+    from datetime import timedelta
+
+    from .files import bp as files_bp
+    from .inbox import bp as inbox_bp
+    from .requests import bp as requests_bp
+
+    settings = app.config.get("SOPFLOW") or {}
+    app.config["SESSION_COOKIE_SECURE"] = _bool_setting(settings.get("COOKIE_SECURE"), True)
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    idle = float(settings.get("SESSION_IDLE_MINUTES") or 30)
+    app.config["SOPFLOW_SESSION_IDLE_MINUTES"] = idle
+    app.config["SOPFLOW_SESSION_MAX_HOURS"] = float(settings.get("SESSION_MAX_HOURS") or 12)
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=idle)
+    upload = int(settings.get("UPLOAD_MAX_BYTES") or 10 * 1024 * 1024)
+    # room for the other fields of a form with two files
+    app.config["MAX_CONTENT_LENGTH"] = max(app.config.get("MAX_CONTENT_LENGTH") or 0, 3 * upload)
+
+    security.register(app)
+    auth_init_app(app)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(bp)
+    app.register_blueprint(requests_bp)
+    app.register_blueprint(inbox_bp)
+    app.register_blueprint(files_bp)
+    app.register_error_handler(404, not_found)
+    app.register_error_handler(403, forbidden)
+    app.register_error_handler(400, bad_request)
+    app.register_error_handler(413, too_large)
+    app.jinja_env.globals.update(
+        _=gettext,
+        lang=current_language,
+        LANGUAGES=LANGUAGES,
+        local_time=local_time,
+        HISTORY_LABELS=HISTORY_LABELS,
+        STATE_LABELS=STATE_LABELS,
+    )
