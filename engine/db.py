@@ -65,16 +65,19 @@ def load_all_models() -> None:
 
     Handlers own their tables (``handlers/<area>/models.py``) on the engine's declarative base;
     migrations and maintenance need all of them without the engine importing handler code."""
+    import contextlib
     import importlib
     import pkgutil
 
     try:
         import handlers
-    except ImportError:  # the engine alone, without the handlers package
+    except ImportError:  # the engine alone, without the application around it
         return
     for mod in pkgutil.walk_packages(handlers.__path__, "handlers."):
         if mod.name.endswith(".models"):
             importlib.import_module(mod.name)
+    with contextlib.suppress(ImportError):
+        importlib.import_module("web.rest.models")  # API tokens of the REST layer
 
 
 def upgrade(url: str, revision: str = "heads") -> None:

@@ -84,7 +84,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             response.headers.setdefault(name, value)
         return response
 
-    from . import ui  # after the header hook: the UI's stricter CSP must win
+    from . import rest, ui  # after the header hook: the UI's stricter CSP must win
 
     ui.register(app)
+    rest.register(app)  # Camunda 7 REST at /engine-rest and /rest
     return app

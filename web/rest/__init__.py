@@ -1,0 +1,91 @@
+"""Camunda 7 REST compatibility under ``/engine-rest`` and ``/rest`` (see CAMUNDA_REST.md).
+
+``register(app)`` adds both prefixes; every route is defined once per area module through
+``routes(bp)`` and answers Camunda's DTOs, statuses and ``{type, message}`` errors."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, g, request
+
+from . import (
+    definitions,
+    deployments,
+    external_tasks,
+    history,
+    instances,
+    messages,
+    openapi,
+    tasks,
+)
+from .auth import authenticate
+from .common import has_nul
+from .errors import RestError, to_response
+
+PREFIXES = {"engine_rest": "/engine-rest", "rest": "/rest"}
+PUBLIC = {"openapi.json", "version"}
+CORS_HEADERS = "Authorization, Content-Type, Accept"
+CORS_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
+
+
+def rest_blueprint(name: str, url_prefix: str) -> Blueprint:
+    bp = Blueprint(name, __name__, url_prefix=url_prefix)
+
+    @bp.before_request
+    def _auth() -> Response | None:
+        if request.method == "OPTIONS":
+            return _cors(Response(status=204))
+        if "\x00" in request.path or has_nul(request.args.to_dict(flat=False)):
+            raise RestError(400, "The request contains a NUL character")
+        if request.path.rsplit("/", 1)[-1] in PUBLIC:
+            return None
+        g.rest_actor = authenticate()
+        return None
+
+    @bp.after_request
+    def _after(response: Response) -> Response:
+        if request.method == "POST" and response.status_code < 400:
+            external_tasks.notify()  # a start, completion or message may have created work
+        return _cors(response)
+
+    @bp.errorhandler(Exception)
+    def _error(exc: Exception) -> Response:
+        from werkzeug.exceptions import HTTPException
+
+        if isinstance(exc, HTTPException):
+            from .errors import error_response
+
+            return error_response(exc.code or 500, exc.description or exc.name, "RestException")
+        resp = to_response(exc)
+        if resp.status_code == 401:
+            resp.headers["WWW-Authenticate"] = 'Basic realm="sopflow"'
+        return resp
+
+    for module in (
+        deployments,
+        definitions,
+        instances,
+        tasks,
+        external_tasks,
+        messages,
+        history,
+        openapi,
+    ):
+        module.routes(bp)
+    return bp
+
+
+def _cors(response: Response) -> Response:
+    origin = request.headers.get("Origin")
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+        response.headers["Vary"] = "Origin"
+    response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+    response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+    response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def register(app: Flask) -> None:
+    for name, prefix in PREFIXES.items():
+        app.register_blueprint(rest_blueprint(name, prefix))

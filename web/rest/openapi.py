@@ -1,0 +1,198 @@
+"""``GET /openapi.json``: an OpenAPI 3 document of the served endpoints, built from the URL map
+so it never drifts from the routes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+QUERY = {
+    "maxResults": {"type": "integer", "minimum": 0},
+    "firstResult": {"type": "integer", "minimum": 0},
+}
+JSON_BODY = {
+    "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}},
+    "required": False,
+}
+MULTIPART = {
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "deployment-name": {"type": "string"},
+                    "enable-duplicate-filtering": {"type": "string"},
+                    "data": {"type": "string", "format": "binary"},
+                },
+            }
+        }
+    },
+    "required": True,
+}
+
+
+VARIABLES = {
+    "type": "object",
+    "nullable": True,
+    "additionalProperties": {
+        "type": "object",
+        "properties": {
+            "value": {},
+            "type": {
+                "type": "string",
+                "nullable": True,
+                "enum": ["String", "Boolean", "Integer", "Long", "Double", "Date", "Json", "Null"],
+            },
+            "valueInfo": {"type": "object", "nullable": True},
+        },
+    },
+}
+WORKER = {"type": "string", "minLength": 1}
+BODIES: dict[str, dict[str, Any]] = {
+    "/external-task/fetchAndLock": {
+        "type": "object",
+        "required": ["workerId", "topics"],
+        "properties": {
+            "workerId": WORKER,
+            "maxTasks": {"type": "integer", "minimum": 0, "maximum": 100},
+            "asyncResponseTimeout": {"type": "integer", "minimum": 0, "maximum": 1000},
+            "usePriority": {"type": "boolean"},
+            "topics": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["topicName", "lockDuration"],
+                    "properties": {
+                        "topicName": {"type": "string"},
+                        "lockDuration": {"type": "integer", "minimum": 1},
+                        "variables": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            },
+        },
+    },
+    "/external-task/{task_id}/complete": {
+        "type": "object",
+        "required": ["workerId"],
+        "properties": {"workerId": WORKER, "variables": VARIABLES, "localVariables": VARIABLES},
+    },
+    "/external-task/{task_id}/failure": {
+        "type": "object",
+        "required": ["workerId"],
+        "properties": {
+            "workerId": WORKER,
+            "errorMessage": {"type": "string"},
+            "errorDetails": {"type": "string"},
+            "retries": {"type": "integer", "minimum": 0},
+            "retryTimeout": {"type": "integer", "minimum": 0},
+        },
+    },
+    "/external-task/{task_id}/bpmnError": {
+        "type": "object",
+        "required": ["workerId", "errorCode"],
+        "properties": {
+            "workerId": WORKER,
+            "errorCode": {"type": "string", "minLength": 1},
+            "errorMessage": {"type": "string"},
+            "variables": VARIABLES,
+        },
+    },
+    "/external-task/{task_id}/extendLock": {
+        "type": "object",
+        "required": ["workerId", "newDuration"],
+        "properties": {"workerId": WORKER, "newDuration": {"type": "integer", "minimum": 1}},
+    },
+    "/message": {
+        "type": "object",
+        "required": ["messageName"],
+        "properties": {
+            "messageName": {"type": "string", "minLength": 1},
+            "businessKey": {"type": "string", "nullable": True},
+            "processInstanceId": {"type": "string", "nullable": True},
+            "processVariables": VARIABLES,
+            "all": {"type": "boolean"},
+            "resultEnabled": {"type": "boolean"},
+        },
+    },
+}
+START = {
+    "type": "object",
+    "properties": {
+        "variables": VARIABLES,
+        "businessKey": {"type": "string", "nullable": True},
+        "withVariablesInReturn": {"type": "boolean"},
+    },
+}
+COMPLETE = {
+    "type": "object",
+    "properties": {"variables": VARIABLES, "withVariablesInReturn": {"type": "boolean"}},
+}
+
+
+def _body(path: str) -> dict[str, Any]:
+    schema = BODIES.get(path)
+    if schema is None and path.endswith(("/start", "/submit-form")) and "definition" in path:
+        schema = START
+    elif (
+        schema is None
+        and path.startswith("/task/")
+        and path.endswith(("/complete", "/submit-form"))
+    ):
+        schema = COMPLETE
+    if schema is None:
+        return JSON_BODY
+    return {"content": {"application/json": {"schema": schema}}, "required": True}
+
+
+def document(prefix: str) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for rule in current_app.url_map.iter_rules():
+        if not rule.rule.startswith(prefix + "/") or rule.endpoint.endswith("openapi"):
+            continue
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule[len(prefix) :])
+        params = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"{([^}]+)}", path)
+        ]
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            op: dict[str, Any] = {
+                "operationId": f"{rule.endpoint.split('.')[-1]}_{method.lower()}",
+                "parameters": list(params),
+                "responses": {
+                    "200": {"description": "OK"},
+                    "204": {"description": "No content"},
+                    "400": {"description": "Bad request"},
+                    "401": {"description": "Unauthorized"},
+                    "403": {"description": "Forbidden"},
+                    "404": {"description": "Not found"},
+                },
+            }
+            if method == "GET":
+                op["parameters"] += [
+                    {"name": n, "in": "query", "required": False, "schema": s}
+                    for n, s in QUERY.items()
+                ]
+            elif path == "/deployment/create":
+                op["requestBody"] = MULTIPART
+            elif method in ("POST", "PUT"):
+                op["requestBody"] = _body(path)
+            paths.setdefault(path, {})[method.lower()] = op
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "sopflow Camunda 7 REST subset", "version": "7.22.0"},
+        "servers": [{"url": request.url_root.rstrip("/") + prefix}],
+        "components": {"securitySchemes": {"basic": {"type": "http", "scheme": "basic"}}},
+        "security": [{"basic": []}],
+        "paths": dict(sorted(paths.items())),
+    }
+
+
+def openapi() -> Any:
+    prefix = "/rest" if request.path.startswith("/rest/") else "/engine-rest"
+    return jsonify(document(prefix))
+
+
+def routes(bp: Blueprint) -> None:
+    bp.add_url_rule("/openapi.json", "openapi", openapi, methods=["GET"])
