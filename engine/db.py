@@ -76,8 +76,15 @@ def load_all_models() -> None:
     for mod in pkgutil.walk_packages(handlers.__path__, "handlers."):
         if mod.name.endswith(".models"):
             importlib.import_module(mod.name)
-    with contextlib.suppress(ImportError):
-        importlib.import_module("web.rest.models")  # API tokens of the REST layer
+    try:
+        import web
+    except ImportError:
+        return
+    # web features own tables too (API tokens, diagram drafts, survey answers)
+    for mod in pkgutil.walk_packages(web.__path__, "web."):
+        if mod.name.endswith(".models"):
+            with contextlib.suppress(ImportError):
+                importlib.import_module(mod.name)
 
 
 def upgrade(url: str, revision: str = "heads") -> None:

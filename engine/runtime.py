@@ -1173,6 +1173,25 @@ class Engine:
                 )
             )
 
+    def element_names(self, actor: Actor, definition_id: str) -> dict[str, str]:
+        """Element id → the name the diagram gives it, across subprocesses, so timelines and
+        reports speak the SOP's language rather than ids."""
+        did = self.get_definition(actor, definition_id).id
+
+        def spec_json() -> str:
+            with self.sessions() as s:
+                return self._definition_row(s, did).spec_json
+
+        spec, subs = self.serializer.load_spec(did, spec_json)
+        names: dict[str, str] = {}
+        for process in (spec, *subs.values()):
+            for task_spec in process.task_specs.values():
+                label = getattr(task_spec, "bpmn_name", None)
+                element = getattr(task_spec, "bpmn_id", None)
+                if label and element:
+                    names.setdefault(element, " ".join(str(label).split()))
+        return names
+
     # ------------------------------------------------------------------ human tasks
     def _may_work(self, actor: Actor, t: HumanTask) -> bool:
         if actor.is_admin:

@@ -121,7 +121,16 @@ EN: dict[str, str] = {
     "Variabel proses": "Process variables",
     "Tugas terbuka": "Open tasks",
     "Sisa %(n)s hari kerja": "%(n)s working days left",
+    "Laporan": "Reports",
+    "Desain": "Design",
+    "Admin": "Admin",
 }
+
+
+def add_translations(entries: dict[str, str]) -> None:
+    """Each feature keeps its own English next to its code and adds it at import time, so
+    features can grow without editing one shared dictionary."""
+    EN.update(entries)
 
 
 def current_language() -> str:

@@ -61,9 +61,13 @@ def _bool_setting(value: Any, default: bool) -> bool:
 def register(app: Flask) -> None:
     from datetime import timedelta
 
+    from .admin import bp as admin_bp
+    from .designer import bp as designer_bp
     from .files import bp as files_bp
     from .inbox import bp as inbox_bp
+    from .reports import bp as reports_bp
     from .requests import bp as requests_bp
+    from .survey import bp as survey_bp
 
     settings = app.config.get("SOPFLOW") or {}
     app.config["SESSION_COOKIE_SECURE"] = _bool_setting(settings.get("COOKIE_SECURE"), True)
@@ -84,6 +88,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(requests_bp)
     app.register_blueprint(inbox_bp)
     app.register_blueprint(files_bp)
+    for feature_bp in (designer_bp, admin_bp, reports_bp, survey_bp):
+        app.register_blueprint(feature_bp)
     app.register_error_handler(404, not_found)
     app.register_error_handler(403, forbidden)
     app.register_error_handler(400, bad_request)
@@ -95,4 +101,5 @@ def register(app: Flask) -> None:
         local_time=local_time,
         HISTORY_LABELS=HISTORY_LABELS,
         STATE_LABELS=STATE_LABELS,
+        endpoints=lambda: app.view_functions.keys(),
     )

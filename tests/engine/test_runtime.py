@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
-from support import CORPUS, actor
+from support import CORPUS, ROOT, actor
 
 from engine.errors import Conflict, DeployError, FormValidationError, NotFound, PermissionDenied
 from engine.models import CalendarOverride, HistoryEvent, HumanTask, ProcessInstance
@@ -345,3 +345,14 @@ def test_timer_clock_is_injected(engine, admin, clock):
     clock.advance(timedelta(days=30))
     engine.fire_due_timers()
     assert engine.get_instance(admin, inst.id).sla_breached_at == start + timedelta(days=30)
+
+
+def test_element_names_cover_subprocesses_for_timelines(engine, admin):
+    engine.deploy(admin, [("kudus.bpmn", (ROOT / "bpmn" / "kudus.bpmn").read_bytes())])
+    definition = engine.current_definition(admin, "kudus")
+    names = engine.element_names(admin, definition.id)
+    # tasks inside subprocesses carry their SOP names, whitespace folded
+    assert names["dispose_to_division"] == "Disposisi surat ke Kepala Bidang Informatika"
+    assert names["review_name"] == "Periksa subdomain dan disposisi ke staf teknis"
+    with pytest.raises(NotFound):
+        engine.element_names(actor("x", "pekalongan", "admin"), definition.id)

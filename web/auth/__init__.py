@@ -77,6 +77,11 @@ class CurrentUser:
     def is_admin(self) -> bool:
         return ADMIN_GROUP in self.groups
 
+    @property
+    def is_analyst(self) -> bool:
+        """Analysts design diagrams; administrators may do everything an analyst does."""
+        return bool(self.groups & {"analyst", ADMIN_GROUP})
+
 
 class LoginLimiter:
     """Failures per (username, address): ``MAX_FAILURES`` within the window lock the pair."""

@@ -138,6 +138,7 @@ def detail(instance_id: str) -> Any:
         "requests/detail.html",
         inst=inst,
         history=history,
+        names=engine().element_names(g.actor, inst.definition_id),
         submitted=submitted,
         extra=extra,
         tasks=tasks,
