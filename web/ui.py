@@ -15,6 +15,7 @@ from .auth import init_app as auth_init_app
 from .auth import login_required
 from .errorpages import bad_request, forbidden, not_found, too_large
 from .i18n import LANGUAGES, current_language, gettext
+from .i18n import init_app as i18n_init_app
 
 bp = Blueprint("ui", __name__)
 
@@ -82,6 +83,7 @@ def register(app: Flask) -> None:
     app.config["MAX_CONTENT_LENGTH"] = max(app.config.get("MAX_CONTENT_LENGTH") or 0, 3 * upload)
 
     security.register(app)
+    i18n_init_app(app)
     auth_init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(bp)
