@@ -82,6 +82,30 @@ class TopicRequest:
     topic: str
     lock_duration_ms: int = 300_000
     variables: Sequence[str] | None = None
+    # filters (Camunda's per-topic fetchAndLock options); None: no filter
+    business_key: str | None = None
+    definition_keys: Sequence[str] | None = None
+    process_variables: Mapping[str, Any] | None = None
+    local_only: bool = False  # only the job's own (input) variables, not the process's
+
+    @property
+    def filtered(self) -> bool:
+        return bool(
+            self.business_key is not None
+            or self.definition_keys is not None
+            or self.process_variables
+        )
+
+    def matches(self, inst: ProcessInstance, key: str) -> bool:
+        if self.business_key is not None and inst.business_key != self.business_key:
+            return False
+        if self.definition_keys is not None and key not in self.definition_keys:
+            return False
+        current = inst.variables or {}
+        return all(
+            name in current and current[name] == _plain(value)
+            for name, value in (self.process_variables or {}).items()
+        )
 
 
 @dataclass
@@ -1414,12 +1438,19 @@ class Engine:
         *,
         agency: str | None = None,
         business_key: str | None = None,
+        use_priority: bool = True,
+        newest_first: bool = False,
     ) -> list[LockedTask]:
         """Claim up to ``max_tasks`` jobs; a conditional UPDATE makes each claim atomic on any
-        database, and SKIP LOCKED keeps PostgreSQL workers from queueing behind each other."""
+        database, and SKIP LOCKED keeps PostgreSQL workers from queueing behind each other.
+
+        Order: highest priority first (``use_priority``), then by creation time (oldest first
+        unless ``newest_first``). Topics with filters (business key, definition keys, process
+        variable values) are matched against the job's instance after the query."""
         if not topics or max_tasks <= 0:
             return []
         by_topic = {t.topic: t for t in topics}
+        filtered = any(t.filtered for t in topics)
         now = self.now()
         claimable = or_(
             (ExternalTask.state == "available") & (ExternalTask.available_at <= now),
@@ -1433,12 +1464,22 @@ class Engine:
                 q = q.join(ProcessInstance, ProcessInstance.id == ExternalTask.instance_id).where(
                     ProcessInstance.business_key == business_key
                 )
-            q = q.order_by(ExternalTask.priority.desc(), ExternalTask.created_at).limit(max_tasks)
+            created = ExternalTask.created_at.desc() if newest_first else ExternalTask.created_at
+            order = (ExternalTask.priority.desc(), created) if use_priority else (created,)
+            q = q.order_by(*order, ExternalTask.id).limit(500 if filtered else max_tasks)
             if self._is_pg(s):
                 q = q.with_for_update(skip_locked=True, of=ExternalTask)
             out: list[LockedTask] = []
             for job in s.scalars(q).all():
+                if len(out) >= max_tasks:
+                    break
                 req = by_topic[job.topic]
+                if req.filtered:
+                    candidate = s.get(ProcessInstance, job.instance_id)
+                    if candidate is None or not req.matches(
+                        candidate, self._meta(s, candidate.definition_id)["key"]
+                    ):
+                        continue
                 expires = now + timedelta(milliseconds=max(req.lock_duration_ms, 1))
                 res = s.execute(
                     update(ExternalTask)
@@ -1456,7 +1497,9 @@ class Engine:
                 inst = s.get(ProcessInstance, job.instance_id)
                 ag = s.get(Agency, job.agency_id)
                 assert inst is not None and ag is not None
-                variables = {**inst.variables, **job.variables}
+                variables = (
+                    dict(job.variables) if req.local_only else {**inst.variables, **job.variables}
+                )
                 if req.variables is not None:
                     variables = {k: v for k, v in variables.items() if k in req.variables}
                 out.append(
@@ -1891,6 +1934,196 @@ class Engine:
 
             out.append(self._with_instance(attempt))
         return out
+
+    # ------------------------------------------------------------------ instance changes
+    def _may_change(self, s: Session, actor: Actor, inst: ProcessInstance) -> bool:
+        """Who may cancel an instance or rewrite its variables: an administrator of its agency,
+        the user who started it, or someone who may work on one of its open tasks (the person
+        handling a step may correct the data that step is about)."""
+        if actor.is_admin or (inst.started_by is not None and inst.started_by == actor.username):
+            return True
+        rows = s.scalars(
+            select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open")
+        )
+        return any(self._may_work(actor, t) for t in rows)
+
+    def cancel(self, actor: Actor, instance_id: str, reason: str | None = None) -> ProcessInstance:
+        """End a running instance at once (Camunda's ``DELETE /process-instance``): open tasks
+        are cancelled, its jobs leave the queue, timers and the SLA clock stop.
+
+        Only an administrator of the agency or the user who started the instance may cancel it:
+        cancelling discards the work of every participant, unlike correcting a variable."""
+
+        def attempt() -> ProcessInstance:
+            with self.sessions.begin() as s:
+                agency = self.agency(s, actor.agency)
+                inst = self._instance(s, agency.id, instance_id, lock=True)
+                if not (actor.is_admin or (inst.started_by and inst.started_by == actor.username)):
+                    raise PermissionDenied(
+                        "Only an administrator or the applicant can cancel this request",
+                        "Hanya administrator atau pemohon yang dapat membatalkan permohonan ini",
+                    )
+                if inst.state != "running":
+                    raise Conflict("The request has already ended", "Permohonan sudah selesai")
+                now = self.now()
+                wf = self._load(s, inst, agency)
+                wf.cancel()
+                for ht in s.scalars(
+                    select(HumanTask).where(
+                        HumanTask.instance_id == inst.id, HumanTask.state == "open"
+                    )
+                ):
+                    ht.state = "cancelled"
+                    ht.completed_at = now
+                    self._history(
+                        s,
+                        agency.id,
+                        "task_cancelled",
+                        actor.username,
+                        instance_id=inst.id,
+                        element_id=ht.element_id,
+                        task_id=ht.id,
+                    )
+                s.execute(delete(ExternalTask).where(ExternalTask.instance_id == inst.id))
+                s.execute(
+                    update(Incident)
+                    .where(Incident.instance_id == inst.id, Incident.resolved_at.is_(None))
+                    .values(resolved_at=now, resolved_by=actor.username)
+                )
+                if inst.sla_due_at is not None and inst.sla_stopped_at is None:
+                    self._stop_sla(s, agency, inst, now)
+                inst.state = "cancelled"
+                inst.ended_at = now
+                inst.next_timer_at = None
+                inst.waiting_messages = None
+                inst.current_step = None
+                inst.state_json = self.serializer.dump_state(wf)
+                self._history(
+                    s,
+                    agency.id,
+                    "instance_cancelled",
+                    actor.username,
+                    instance_id=inst.id,
+                    data={"reason": reason} if reason else None,
+                )
+                s.flush()
+                with self._cal_lock:
+                    self._workflows.pop(inst.id, None)
+                return inst
+
+        return self._with_instance(attempt)
+
+    def set_variables(
+        self,
+        actor: Actor,
+        instance_id: str,
+        modifications: Mapping[str, Any] | None = None,
+        deletions: Iterable[str] = (),
+        *,
+        task_id: str | None = None,
+    ) -> ProcessInstance:
+        """Set and remove process variables of a running instance (Camunda's variable PUT,
+        POST ``{modifications, deletions}`` and DELETE) without moving it on.
+
+        The values go into the data of every active step (waiting, ready or running), from
+        which later steps inherit, so gateways and scripts downstream see them, and into the
+        variables projection. With ``task_id`` the rules of that task apply (its candidates or
+        assignee, else an administrator); otherwise those of :meth:`_may_change`."""
+        values = _check_names(modifications or {})
+        removed = list(dict.fromkeys(deletions))
+        _check_names(dict.fromkeys(removed))
+
+        def attempt() -> ProcessInstance:
+            with self.sessions.begin() as s:
+                agency = self.agency(s, actor.agency)
+                if task_id is not None:
+                    ht = self._task(s, agency.id, task_id)
+                    if ht.state != "open" or ht.instance_id != instance_id:
+                        raise NotFound(
+                            f"Task '{task_id}' not found", f"Tugas '{task_id}' tidak ditemukan"
+                        )
+                    if not self._may_work(actor, ht) or (
+                        ht.assignee and ht.assignee != actor.username and not actor.is_admin
+                    ):
+                        raise PermissionDenied(
+                            "This task is not for your groups", "Tugas ini bukan untuk grup Anda"
+                        )
+                inst = self._instance(s, agency.id, instance_id, lock=True)
+                if inst.state != "running":
+                    raise NotFound(
+                        f"Process instance '{instance_id}' has ended",
+                        f"Instance proses '{instance_id}' sudah selesai",
+                    )
+                if task_id is None and not self._may_change(s, actor, inst):
+                    raise PermissionDenied(
+                        "You may not change this request's data",
+                        "Anda tidak boleh mengubah data permohonan ini",
+                    )
+                wf = self._load(s, inst, agency)
+                active = TaskState.READY | TaskState.STARTED | TaskState.WAITING
+                for t in _tasks(wf, active):
+                    t.data.update(copy.deepcopy(values))
+                    for name in removed:
+                        t.data.pop(name, None)
+                projected = dict(inst.variables or {})
+                projected.update(_plain(values))
+                for name in removed:
+                    projected.pop(name, None)
+                inst.variables = projected
+                inst.state_json = self.serializer.dump_state(wf)
+                self._history(
+                    s,
+                    agency.id,
+                    "variables_changed",
+                    actor.username,
+                    instance_id=inst.id,
+                    task_id=task_id,
+                    data={"set": sorted(values), "removed": removed},
+                )
+                s.flush()
+                s.info.setdefault(_KEEP, []).append((self, inst, wf))
+                return inst
+
+        return self._with_instance(attempt)
+
+    def set_job_retries(self, actor: Actor, task_id: str, retries: int) -> ExternalTask:
+        """Camunda's ``PUT /external-task/{id}/retries``: with retries left, a job that had
+        become an incident goes back to the queue and its incident is resolved."""
+        if not actor.is_admin:
+            raise PermissionDenied(
+                "Only administrators set retries", "Hanya administrator yang mengatur ulang coba"
+            )
+        if retries < 0:
+            raise SopflowError(
+                "Retries must not be negative", "Jumlah ulang coba tidak boleh negatif"
+            )
+        with self.sessions.begin() as s:
+            job = self._job(s, task_id, actor.agency, None, lock=True)
+            now = self.now()
+            job.retries = retries
+            if retries > 0 and job.state == "incident":
+                job.state = "available"
+                job.available_at = now
+                job.worker_id = None
+                job.lock_expires_at = None
+                for inc in s.scalars(
+                    select(Incident).where(
+                        Incident.external_task_id == job.id, Incident.resolved_at.is_(None)
+                    )
+                ):
+                    inc.resolved_at = now
+                    inc.resolved_by = actor.username
+                    self._history(
+                        s,
+                        job.agency_id,
+                        "incident_retried",
+                        actor.username,
+                        instance_id=job.instance_id,
+                        element_id=job.element_id,
+                        data={"incident_id": inc.id, "message": inc.message},
+                    )
+            s.flush()
+            return job
 
     # ------------------------------------------------------------------ calendar
     def calendar_overrides(self, actor: Actor) -> list[CalendarOverride]:

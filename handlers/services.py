@@ -8,7 +8,9 @@ from .base import HandlerContext
 
 
 def background_services(ctx: HandlerContext) -> list[Any]:
-    """Objects with ``start()``/``stop()``: today the mail outbox delivery."""
+    """Objects with ``start()``/``stop()``: the mail outbox delivery and the sweep that frees
+    names abandoned by ended requests."""
     from .mail.delivery import MailDelivery
+    from .names.sweep import ReservationSweep
 
-    return [MailDelivery.from_context(ctx)]
+    return [MailDelivery.from_context(ctx), ReservationSweep.from_context(ctx)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,6 +27,6 @@ def health() -> tuple[Response, int]:
 
 
 @bp.get("/")
-def index() -> Response:
+def index() -> ResponseReturnValue:
     """The front door: the home page of the signed-in user, or the login page."""
     return redirect(url_for("ui.home"))

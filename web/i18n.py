@@ -166,7 +166,7 @@ class SopflowBabel(Babel):
     _domain = CatalogueDomain()
 
     @property
-    def domain_instance(self) -> Domain:  # type: ignore[override]
+    def domain_instance(self) -> Domain:
         return self._domain
 
 

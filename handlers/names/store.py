@@ -106,3 +106,31 @@ def release(sessions: Any, *, agency_id: int, label: str, by: str | None, now: d
             return False
         row.state, row.deleted_at, row.deleted_by = "deleted", now, by
         return True
+
+
+def release_abandoned(sessions: Any, *, now: datetime, limit: int = 200) -> list[Subdomain]:
+    """Free names reserved by requests that ended (completed or cancelled) without putting them
+    in DNS. A request that finishes with the name in use has made it ``active`` first, so only
+    abandoned reservations are still ``reserved`` when their instance has ended; without this
+    sweep a refused or withdrawn request would hold its name forever. Returns the rows freed."""
+    from engine.models import ProcessInstance
+
+    with sessions.begin() as s:
+        rows = list(
+            s.scalars(
+                select(Subdomain)
+                .join(ProcessInstance, ProcessInstance.id == Subdomain.instance_id)
+                .where(
+                    Subdomain.state == "reserved",
+                    Subdomain.deleted_at.is_(None),
+                    ProcessInstance.state != "running",
+                )
+                .order_by(Subdomain.id)
+                .limit(limit)
+            )
+        )
+        for row in rows:
+            row.state, row.deleted_at, row.deleted_by = "deleted", now, "sweep"
+        s.flush()
+        s.expunge_all()
+    return rows

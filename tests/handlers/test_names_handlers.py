@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import pytest
 from dns_server import BASE_RECORDS, RFC2136_ZONE
 from sqlalchemy import select
+from support import actor
 
 from engine.errors import BpmnErrorRaised
 from handlers.base import HandlerContext
 from handlers.dns.errors import DnsServerUnreachable
+from handlers.names import store
 from handlers.names.handlers import SubdomainCheck, SubdomainReserve
 from handlers.names.models import Subdomain
+from handlers.names.sweep import ReservationSweep
 
 CHECK = SubdomainCheck()
 RESERVE = SubdomainReserve()
@@ -170,3 +174,62 @@ def test_32_concurrent_reservations_exactly_one_wins(plain_ctx, make_job, sessio
     with sessions() as s:
         rows = s.scalars(select(Subdomain).where(Subdomain.label == "rebutan")).all()
     assert [r.instance_id for r in rows] == won
+
+
+# ---------------------------------------------------------------------------- sweep
+ONE_STEP = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Defs_sweep"
+    targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="one_step" name="Satu langkah" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="decide" name="Putuskan" camunda:candidateGroups="technical_officer">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="decide" />
+    <bpmn:sequenceFlow id="f2" sourceRef="decide" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_sweep_frees_names_of_ended_requests_only(engine, agencies, sessions, clock, caplog):
+    engine.deploy(actor("admin_kudus", "kudus", "admin"), [("one.bpmn", ONE_STEP)])
+    applicant = actor("ani", "kudus", "applicant")
+    ended, running, done = (engine.start(applicant, "one_step") for _ in range(3))
+
+    def hold(inst, label, state="reserved"):
+        store.reserve(
+            sessions,
+            agency_id=agencies["kudus"],
+            label=label,
+            fqdn=f"{label}.kuduskab.go.id",
+            instance_id=inst.id,
+            business_key=inst.business_key,
+            actor="test",
+            now=clock.now(),
+            state=state,
+        )
+
+    hold(ended, "ditolak")  # refused: the request ends without DNS
+    hold(running, "masihjalan")
+    hold(done, "terpakai", state="active")  # in DNS: must stay held
+    officer = actor("budi", "kudus", "technical_officer")
+    for inst in (ended, done):
+        (task,) = engine.inbox(officer, instance_id=inst.id)
+        engine.complete_task(officer, task.id, {})
+
+    sweep = ReservationSweep(sessions, clock)
+    with caplog.at_level(logging.INFO):
+        assert sweep.tick() is False
+    assert "ditolak.kuduskab.go.id released" in caplog.text
+    with sessions() as s:
+        states = {r.label: (r.state, r.deleted_by) for r in s.scalars(select(Subdomain))}
+    assert states == {
+        "ditolak": ("deleted", "sweep"),
+        "masihjalan": ("reserved", None),
+        "terpakai": ("active", None),
+    }
+    # the freed name can be reserved by another request; a second sweep finds nothing
+    hold(running, "ditolak")
+    assert store.release_abandoned(sessions, now=clock.now()) == []
