@@ -8,6 +8,8 @@ its query-back so that verification costs no extra handshakes. Every failure bec
 
 from __future__ import annotations
 
+import secrets
+
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -176,9 +178,23 @@ class DnsClient:
         return None
 
     def name_exists(self, fqdn: str) -> bool:
-        """NXDOMAIN means free; any NOERROR (data of any type, or names below it) means in use."""
-        rcode, _r = self.query(fqdn, "A")
-        return rcode != dns.rcode.NXDOMAIN
+        """NXDOMAIN means free; any NOERROR (data of any type, or names below it) means in use
+        — unless the answer is what a wildcard (``*.zone``) synthesizes for every name.
+
+        A wildcard would make every label look taken, so a NOERROR is compared with the answer
+        for a random label beside it: the same answer means no data of its own. The rare name
+        defined with exactly the wildcard's data then looks free; creating it is still safe,
+        because the create's prerequisite ("name not in use") is checked against real zone
+        data, where wildcards do not apply (RFC 2136, 2.4.5)."""
+        rcode, r = self.query(fqdn, "A")
+        if rcode == dns.rcode.NXDOMAIN:
+            return False
+        owner = dns.name.from_text(fqdn)
+        probe = dns.name.Name((f"sopflow-probe-{secrets.token_hex(6)}",) + owner.parent().labels)
+        probe_rcode, probe_r = self.query(probe, "A")
+        if probe_rcode == dns.rcode.NXDOMAIN:
+            return True
+        return _answer_data(r) != _answer_data(probe_r)
 
     # ------------------------------------------------------------------ updates
     def update(self, msg: dns.update.UpdateMessage, record: str | None = None) -> None:
@@ -240,3 +256,8 @@ def _address(server: str, *, zone: str, agency: str | None) -> str:
             zone=zone,
             agency=agency,
         )
+
+
+def _answer_data(r: Any) -> frozenset[tuple[int, str]]:
+    """An answer without its owner names: what a wildcard would give any label."""
+    return frozenset((rrset.rdtype, rd.to_text()) for rrset in r.answer for rd in rrset)

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 from conftest import unavailable
-from dns_server import RFC2136_ZONE, ZONEFILE_ZONE
+from dns_server import BASE_RECORDS, RFC2136_ZONE, ZONEFILE_ZONE
 from filelock import FileLock
 
 from handlers.dns.base import DnsProvider
@@ -92,6 +92,21 @@ def test_create_refuses_a_name_in_use(provider, dns_server):
             )
     assert served(dns_server, provider, "www") == ["192.0.2.1"]
     assert served(dns_server, provider, "mx-only") == []
+
+
+@pytest.mark.parametrize("make", [rfc2136, zonefile], ids=["rfc2136", "zonefile"])
+def test_a_name_covered_by_a_wildcard_can_be_created(make, dns_server):
+    for zone in (RFC2136_ZONE, ZONEFILE_ZONE):
+        dns_server.reset_zone(zone, BASE_RECORDS + "* 300 IN A 192.0.2.50\n")
+    provider = make(dns_server)
+    assert not provider.name_exists("dinkes")
+    recs = records_for("dinkes", provider.zone, 300, "192.0.2.10")
+    outcome = provider.apply(provider.plan_create("dinkes", recs))
+    assert outcome.applied and outcome.verified
+    assert served(dns_server, provider, "dinkes") == ["192.0.2.10"]
+    assert provider.name_exists("dinkes")
+    # the wildcard still answers for everything else
+    assert served(dns_server, provider, "anything-else") == ["192.0.2.50"]
 
 
 def test_a_stale_plan_changes_nothing(provider, dns_server):

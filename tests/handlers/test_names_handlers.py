@@ -69,6 +69,18 @@ def test_registry_holds_the_name_for_its_request_only(check, configure_dns, hand
     assert check("dinkes", instance_id=mine.instance_id)["name_available"] is True
 
 
+def test_a_wildcard_does_not_make_every_name_taken(check, dns_server):
+    dns_server.reset_zone(RFC2136_ZONE, BASE_RECORDS + "* 300 IN A 192.0.2.50\n")
+    assert check("brand-new")["name_available"] is True
+    # names with data of their own stay taken: other data, or another type only
+    assert check("existing")["name_available"] is False
+    assert check("mx-only")["name_available"] is False
+    # a wildcard CNAME too
+    dns_server.reset_zone(RFC2136_ZONE, BASE_RECORDS + "* 300 IN CNAME www\n")
+    assert check("brand-new")["name_available"] is True
+    assert check("existing")["name_available"] is False
+
+
 @pytest.mark.parametrize(
     ("name", "reason_id", "first_suggestion"),
     [
