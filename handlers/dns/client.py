@@ -9,7 +9,6 @@ its query-back so that verification costs no extra handshakes. Every failure bec
 from __future__ import annotations
 
 import secrets
-
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
