@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from dns_server import BASE_RECORDS, RFC2136_ZONE, ZONEFILE_ZONE, NamedServer, NamedUnavailable
 from sqlalchemy import create_engine, inspect, text
 from support import CATALOGUE_TOPICS, PG_ADMIN_URL, SHARED, actor, unavailable
 
@@ -132,3 +133,31 @@ def admin() -> Actor:
 @pytest.fixture
 def dialect_xml() -> bytes:
     return (SHARED / "bpmn-corpus" / "dialect-example.bpmn").read_bytes()
+
+
+# ---------------------------------------------------------------- DNS
+# One real BIND ``named`` per test session (tests/dns_server.py): a dynamic zone for the rfc2136
+# provider (kuduskab.go.id) and a static zone the zonefile provider edits (tapinkab.go.id).
+@pytest.fixture(scope="session")
+def named(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NamedServer]:
+    server = NamedServer(tmp_path_factory.mktemp("named"))
+    server.add_zone(RFC2136_ZONE, BASE_RECORDS)
+    server.add_zone(ZONEFILE_ZONE, BASE_RECORDS, dynamic=False)
+    try:
+        server.start()
+    except NamedUnavailable as e:
+        unavailable(f"BIND named could not be started: {e}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dns_server(named: NamedServer) -> NamedServer:
+    """The session's named, running, with both zones reset to ``BASE_RECORDS``."""
+    try:
+        named.start()
+        named.reset_zone(RFC2136_ZONE, BASE_RECORDS)
+        named.reset_zone(ZONEFILE_ZONE, BASE_RECORDS)
+    except NamedUnavailable as e:
+        unavailable(f"BIND named: {e}")
+    return named

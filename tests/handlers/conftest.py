@@ -1,7 +1,7 @@
 """Fixtures for handler tests.
 
-DNS: one real BIND ``named`` per test session (see ``tests/dns_server.py``), with a dynamic zone
-for the rfc2136 provider (kuduskab.go.id, agency kudus) and a static zone whose file the zonefile
+DNS: the real BIND ``named`` of tests/conftest.py (``dns_server``), with a dynamic zone for the
+rfc2136 provider (kuduskab.go.id, agency kudus) and a static zone whose file the zonefile
 provider edits (tapinkab.go.id, agency tapin; named reloads it with rndc). Each test starts from
 fresh zone files.
 """
@@ -9,43 +9,17 @@ fresh zone files.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from dns_server import BASE_RECORDS, RFC2136_ZONE, ZONEFILE_ZONE, NamedServer, NamedUnavailable
+from dns_server import RFC2136_ZONE, ZONEFILE_ZONE, NamedServer
 from sqlalchemy import select
-from support import unavailable
 
 from engine.models import Agency
 from handlers.base import HandlerContext, Job
-
-
-@pytest.fixture(scope="session")
-def named(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NamedServer]:
-    server = NamedServer(tmp_path_factory.mktemp("named"))
-    server.add_zone(RFC2136_ZONE, BASE_RECORDS)
-    server.add_zone(ZONEFILE_ZONE, BASE_RECORDS, dynamic=False)
-    try:
-        server.start()
-    except NamedUnavailable as e:
-        unavailable(f"BIND named could not be started: {e}")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def dns_server(named: NamedServer) -> NamedServer:
-    """The session's named, running, with both zones reset to ``BASE_RECORDS``."""
-    try:
-        named.start()
-        named.reset_zone(RFC2136_ZONE, BASE_RECORDS)
-        named.reset_zone(ZONEFILE_ZONE, BASE_RECORDS)
-    except NamedUnavailable as e:
-        unavailable(f"BIND named: {e}")
-    return named
 
 
 @pytest.fixture
