@@ -1,0 +1,225 @@
+"""Users and groups of the administrator's agency: create (with a password typed in or one
+generated and shown once), edit name, e-mail and groups, deactivate and reactivate.
+
+An administrator cannot lock themself out: deactivating their own account or removing their
+own ``admin`` group is refused with a message, not done.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from engine.actors import ADMIN_GROUP
+from engine.catalogue import ROLES
+from engine.models import User, UserGroup
+
+from .. import passwords
+from ..i18n import error_text, gettext
+from ..seed import USERNAME
+from . import bp
+from .common import admin_required, engine
+
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s.]{2,63}")
+
+
+@dataclass
+class UserForm:
+    username: str = ""
+    display_name: str = ""
+    email: str = ""
+    groups: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _agency_users() -> list[User]:
+    with engine().sessions() as s:
+        return list(
+            s.scalars(
+                select(User).where(User.agency_id == g.user.agency_id).order_by(User.username)
+            )
+        )
+
+
+def _user(s: Any, user_id: int) -> User:
+    user = s.get(User, user_id)
+    if user is None or user.agency_id != g.user.agency_id:
+        abort(404)
+    return user
+
+
+def _read_common(form: UserForm, allowed: set[str]) -> None:
+    form.display_name = request.form.get("display_name", "").strip()[:200]
+    form.email = request.form.get("email", "").strip()[:254]
+    form.groups = sorted({x for x in request.form.getlist("groups") if x in allowed})
+    if form.email and not EMAIL.fullmatch(form.email):
+        form.errors["email"] = gettext("Alamat e-mail tidak sah.")
+    if not form.groups:
+        form.errors["groups"] = gettext("Pilih minimal satu grup.")
+
+
+def _list_page(form: UserForm, status: int = 200, new_password: str | None = None) -> Any:
+    return (
+        render_template(
+            "admin/users.html",
+            users=_agency_users(),
+            roles=ROLES,
+            form=form,
+            new_password=new_password,
+        ),
+        status,
+    )
+
+
+@bp.get("/pengguna")
+@admin_required
+def users() -> Any:
+    return _list_page(UserForm(groups=["applicant"]))
+
+
+@bp.post("/pengguna")
+@admin_required
+def create_user() -> Any:
+    form = UserForm(username=request.form.get("username", "").strip().lower())
+    _read_common(form, set(ROLES))
+    if not USERNAME.fullmatch(form.username):
+        form.errors["username"] = gettext(
+            "Nama pengguna harus 2-64 huruf kecil, angka, atau . _ @ -"
+        )
+    password = request.form.get("password", "")
+    generated = not password
+    if generated:
+        password = passwords.random_password()
+    try:
+        password_hash = passwords.hash_password(password)
+    except passwords.WeakPassword as e:
+        form.errors["password"] = error_text(e)
+    if not form.errors:
+        taken = False
+        try:
+            with engine().sessions.begin() as s:
+                if s.scalar(select(User.id).where(User.username == form.username)) is not None:
+                    taken = True
+                else:
+                    s.add(
+                        User(
+                            username=form.username,
+                            agency_id=g.user.agency_id,
+                            password_hash=password_hash,
+                            display_name=form.display_name or None,
+                            email=form.email or None,
+                            active=True,
+                            created_at=engine().now(),
+                            groups=[UserGroup(group=x) for x in form.groups],
+                        )
+                    )
+        except IntegrityError:
+            taken = True
+        if taken:
+            form.errors["username"] = gettext(
+                "Nama pengguna %(username)s sudah dipakai. Pilih nama lain.",
+                username=form.username,
+            )
+    if form.errors:
+        flash(gettext("Pengguna belum dibuat. Periksa kembali isian yang ditandai."), "error")
+        return _list_page(form, 422)
+    flash(gettext("Pengguna %(username)s dibuat.", username=form.username), "ok")
+    if generated:
+        # shown in this response only: never put in the session or a redirect
+        return _list_page(UserForm(groups=["applicant"]), new_password=password)
+    return redirect(url_for("admin.users"))
+
+
+def _edit_page(
+    user: User, form: UserForm, status: int = 200, new_password: str | None = None
+) -> Any:
+    extra = sorted({ug.group for ug in user.groups} - set(ROLES))
+    return (
+        render_template(
+            "admin/user_edit.html",
+            user=user,
+            roles=[*ROLES, *extra],
+            form=form,
+            new_password=new_password,
+        ),
+        status,
+    )
+
+
+@bp.get("/pengguna/<int:user_id>")
+@admin_required
+def edit_user(user_id: int) -> Any:
+    with engine().sessions() as s:
+        user = _user(s, user_id)
+        form = UserForm(
+            username=user.username,
+            display_name=user.display_name or "",
+            email=user.email or "",
+            groups=[ug.group for ug in user.groups],
+        )
+        return _edit_page(user, form)
+
+
+@bp.post("/pengguna/<int:user_id>")
+@admin_required
+def save_user(user_id: int) -> Any:
+    with engine().sessions.begin() as s:
+        user = _user(s, user_id)
+        form = UserForm(username=user.username)
+        _read_common(form, set(ROLES) | {ug.group for ug in user.groups})
+        if user.id == g.user.id and ADMIN_GROUP not in form.groups:
+            form.errors["groups"] = gettext(
+                "Anda tidak dapat menghapus grup admin dari akun Anda sendiri."
+            )
+        if form.errors:
+            flash(
+                gettext("Perubahan belum disimpan. Periksa kembali isian yang ditandai."), "error"
+            )
+            return _edit_page(user, form, 422)
+        user.display_name = form.display_name or None
+        user.email = form.email or None
+        current = {ug.group: ug for ug in user.groups}
+        user.groups = [current.get(x) or UserGroup(group=x) for x in form.groups]
+    flash(gettext("Pengguna %(username)s disimpan.", username=form.username), "ok")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/pengguna/<int:user_id>/status")
+@admin_required
+def set_active(user_id: int) -> Any:
+    active = request.form.get("active") == "1"
+    with engine().sessions.begin() as s:
+        user = _user(s, user_id)
+        username = user.username
+        if user.id == g.user.id and not active:
+            flash(gettext("Anda tidak dapat menonaktifkan akun Anda sendiri."), "error")
+            return redirect(url_for("admin.users"))
+        user.active = active
+    if active:
+        flash(gettext("Pengguna %(username)s diaktifkan kembali.", username=username), "ok")
+    else:
+        flash(gettext("Pengguna %(username)s dinonaktifkan.", username=username), "ok")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/pengguna/<int:user_id>/sandi")
+@admin_required
+def reset_password(user_id: int) -> Any:
+    """A new random password, shown in this response only (a forgotten password)."""
+    password = passwords.random_password()
+    with engine().sessions.begin() as s:
+        user = _user(s, user_id)
+        user.password_hash = passwords.hash_password(password)
+        form = UserForm(
+            username=user.username,
+            display_name=user.display_name or "",
+            email=user.email or "",
+            groups=[ug.group for ug in user.groups],
+        )
+        flash(gettext("Kata sandi %(username)s diganti.", username=user.username), "ok")
+        return _edit_page(user, form, new_password=password)
