@@ -5,17 +5,22 @@ PYTHON ?= python3.11
 VENV = .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
+# bpmn-js bundles (web/assets -> web/static/vendor, not committed): `npm ci` again when the
+# pinned lock file changes, the bundles again when the entry files or the build script change
+ASSETS = web/static/vendor/.built
+NODE_STAMP = web/assets/node_modules/.installed
+ASSET_SOURCES = web/assets/build.mjs $(wildcard web/assets/src/*)
 
-.PHONY: run test lint setup clean-venv
+.PHONY: run test lint setup clean-venv assets
 
 # plain http on 127.0.0.1 for the demo: session cookies without the Secure flag unless set
-run: $(STAMP)
+run: $(STAMP) $(ASSETS)
 	$(BIN)/sopflow db upgrade
 	$(BIN)/sopflow seed-demo
 	SOPFLOW_COOKIE_SECURE=$${SOPFLOW_COOKIE_SECURE:-0} $(BIN)/sopflow serve
 
 # pytest's own exit status fails the target, including 5 (no tests collected)
-test: $(STAMP)
+test: $(STAMP) $(ASSETS)
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -32,6 +37,17 @@ $(BIN)/python:
 $(STAMP): pyproject.toml $(BIN)/python
 	$(BIN)/python -m pip install -e '.[dev]'
 	touch $(STAMP)
+
+assets: $(ASSETS)
+
+$(NODE_STAMP): web/assets/package.json web/assets/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install Debian's nodejs and npm (apt-get install nodejs npm)" >&2; exit 1; }
+	npm ci --prefix web/assets --no-audit --no-fund --prefer-offline
+	touch $(NODE_STAMP)
+
+$(ASSETS): $(NODE_STAMP) $(ASSET_SOURCES)
+	npm run --prefix web/assets build
+	touch $(ASSETS)
 
 clean-venv:
 	rm -rf $(VENV)

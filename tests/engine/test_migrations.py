@@ -17,3 +17,12 @@ def test_upgrade_is_idempotent(db_url):
 
     upgrade(db_url)
     upgrade(db_url)
+
+
+def test_the_schema_has_one_head():
+    from alembic.script import ScriptDirectory
+
+    from engine.db import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, heads

@@ -5,10 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    url_for,
+)
+from sqlalchemy import select
 
 from engine.errors import FormValidationError, NotFound
-from engine.models import ProcessDefinition, ProcessInstance
+from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 
 from .. import formview
 from ..auth import login_required
@@ -147,3 +159,87 @@ def detail(instance_id: str) -> Any:
             engine(), g.user.agency_id, inst.id, inst.variables, sensitive=g.user.is_officer
         ),
     )
+
+
+# -- the diagram on the request page (web/static/js/request-diagram.js) -----------------------
+DONE_KINDS = frozenset(
+    {"task_completed", "job_completed", "timer_fired", "message_correlated", "bpmn_error"}
+)
+
+
+@bp.get("/permohonan/<instance_id>/diagram.xml")
+@login_required
+def diagram_xml(instance_id: str) -> Any:
+    """The BPMN of the version this request runs on (not the current one)."""
+    inst = visible_instance(instance_id)
+    with engine().sessions() as s:
+        d = s.get(ProcessDefinition, inst.definition_id)
+        if d is None or d.agency_id != g.user.agency_id:
+            abort(404)
+        resp = Response(d.xml, mimetype="application/xml")
+    # data for the viewer, never a page of its own
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    resp.headers["Content-Disposition"] = "attachment"
+    return resp
+
+
+@bp.get("/permohonan/<instance_id>/diagram.json")
+@login_required
+def diagram_state(instance_id: str) -> Any:
+    """Element ids to highlight: steps done (from the history) and steps waiting now (open
+    human tasks, jobs waiting for or held by a worker)."""
+    inst = visible_instance(instance_id)
+    history = engine().history(g.actor, inst.id)
+    done = [h.element_id for h in history if h.kind in DONE_KINDS and h.element_id]
+    # every open task of the request, not only those this user may work on (inbox() filters
+    # by group): the applicant sees where the request waits
+    with engine().sessions() as s:
+        current = list(
+            s.scalars(
+                select(HumanTask.element_id).where(
+                    HumanTask.agency_id == g.user.agency_id,
+                    HumanTask.instance_id == inst.id,
+                    HumanTask.state == "open",
+                )
+            )
+        )
+    if inst.state == "running":
+        current += [
+            j.element_id
+            for j in engine().external_tasks(g.actor, instance_id=inst.id)
+            if j.state in ("available", "locked", "incident")
+        ]
+    if any(h.kind == "instance_started" for h in history):
+        plain, every = start_events(inst.definition_id)
+        if not set(done) & set(every):  # a message start is already named by its event
+            done += plain
+    return jsonify(
+        done=sorted(set(done) - set(current)), current=sorted(set(current)), state=inst.state
+    )
+
+
+def start_events(definition_id: str) -> tuple[list[str], list[str]]:
+    """The process's own start events: the plain ones (no event definition) and all of them.
+    The history does not name the start event of a request filed from its start form."""
+    from engine.validation import safe_parse
+
+    with engine().sessions() as s:
+        d = s.get(ProcessDefinition, definition_id)
+        if d is None or d.agency_id != g.user.agency_id:
+            return [], []
+        xml = d.xml.encode("utf-8")
+        key = d.key
+    bpmn = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    plain: list[str] = []
+    every: list[str] = []
+    for proc in safe_parse(xml).getroot().iter(f"{bpmn}process"):
+        if proc.get("id") != key:
+            continue
+        for start in proc.findall(f"{bpmn}startEvent"):
+            sid = start.get("id")
+            if not sid:
+                continue
+            every.append(sid)
+            if not [c for c in start if str(c.tag).endswith("EventDefinition")]:
+                plain.append(sid)
+    return plain, every
