@@ -11,7 +11,7 @@ ASSETS = web/static/vendor/.built
 NODE_STAMP = web/assets/node_modules/.installed
 ASSET_SOURCES = web/assets/build.mjs $(wildcard web/assets/src/*)
 
-.PHONY: run test lint setup clean-venv assets
+.PHONY: run test lint setup clean-venv assets screenshots
 
 # plain http on 127.0.0.1 for the demo: session cookies without the Secure flag unless set
 run: $(STAMP) $(ASSETS)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 setup: $(STAMP)
+
+# the README's screenshots: the Chromium tests walk the pages and save them on the way
+screenshots: $(STAMP) $(ASSETS)
+	SOPFLOW_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q tests/browser/test_kudus_browser.py tests/browser/test_pages_browser.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
