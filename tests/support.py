@@ -4,6 +4,7 @@ once sub-directories have their own conftest.py)."""
 from __future__ import annotations
 
 import os
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,23 @@ def unavailable(reason: str) -> None:
     if integration_required():
         pytest.fail(f"integration part unavailable (SOPFLOW_REQUIRE_INTEGRATION=1): {reason}")
     pytest.skip(reason)
+
+
+def one_task_bpmn(
+    key: str = "mini", name: str = "Layanan mini", group: str = "technical_officer"
+) -> bytes:
+    """The smallest real request: start, one user task ``check`` for ``group``, end — for tests
+    about what surrounds a request (reports, surveys, sweeps), not about the SOPs."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="D" targetNamespace="x">
+  <bpmn:process id="{escape(key)}" name="{escape(name)}" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="check" name="Periksa" camunda:candidateGroups="{escape(group)}">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="e"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="check" />
+    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="e" />
+  </bpmn:process>
+</bpmn:definitions>
+""".encode()

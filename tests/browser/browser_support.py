@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app_fixtures import PASSWORD  # noqa: F401 - the password of every test user
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 VENDOR = ROOT / "web" / "static" / "vendor"
-PASSWORD = "kata-sandi-rahasia-1"  # the same as tests/webui/ui_support.py
 
 
 @dataclass

@@ -2,11 +2,10 @@
 
 What a browser test gets:
 
-- ``app`` / ``engine``: the Flask app from ``create_app`` on the suite's ``db_url`` (SQLite and
-  PostgreSQL, like every other test), with the suite's frozen ``clock`` and no built-in
-  workers (``WORKERS=0``): service tasks are played by the ``work`` fixture, so a test decides
-  exactly when the automatic steps run.
-- ``make_user(username, agency, *groups)`` and ``deploy(agency, key)``, as in tests/webui.
+- ``app`` / ``engine`` / ``make_user`` / ``deploy`` / ``work``: the shared app fixtures of
+  tests/app_fixtures.py (the app on the suite's database with its frozen clock and no built-in
+  workers; service tasks are played by ``work``, or by a test's own worker threads), with
+  session cookies allowed over plain http.
 - ``live_server``: the base URL (``http://127.0.0.1:<port>``) of that app served by a threaded
   werkzeug server in a background thread, stopped after the test.
 - ``browser`` (one Chromium per session, ``/usr/bin/chromium``; skipped with a reason when it is
@@ -30,34 +29,21 @@ Every test here is marked ``integration`` automatically. Test modules import hel
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from app_fixtures import app, cheap_scrypt, deploy, engine, make_user, work  # noqa: F401
 from browser_support import CHROMIUM, PASSWORD, VENDOR, ConsoleLog
 from browser_support import login as login_with
 from support import unavailable
 from werkzeug.serving import make_server
 
-from engine.actors import Actor
-from engine.models import User, UserGroup
-from engine.runtime import TopicRequest
-from web import create_app, passwords
 
-BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
-WORKER = "browser-test-worker"
-TOPICS = (
-    "subdomain.check",
-    "subdomain.reserve",
-    "dns.create",
-    "hosting.create",
-    "website.verify",
-    "mail.send",
-    "letter.generate",
-    "credentials.issue",
-)
+@pytest.fixture
+def app_settings() -> dict[str, Any]:
+    return {"COOKIE_SECURE": "0"}  # plain http on 127.0.0.1
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -65,95 +51,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.integration)
-
-
-@pytest.fixture(autouse=True)
-def cheap_scrypt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(passwords, "METHOD", "scrypt:1024:8:1")
-
-
-@pytest.fixture
-def app(db_url: str, agencies: dict[str, int], clock: Any, tmp_path: Path) -> Iterator[Any]:
-    app = create_app(
-        {
-            "DATABASE_URL": db_url,
-            "SECRET_KEY": "test-secret-key-for-the-browser",
-            "WORKERS": 0,
-            "INSTANCE_DIR": tmp_path / "instance",
-            "CLOCK": clock,
-            "COOKIE_SECURE": "0",  # plain http on 127.0.0.1
-        }
-    )
-    if "ui" not in app.blueprints:  # until create_app wires it
-        from web import ui
-
-        ui.register(app)
-    yield app
-    app.extensions["sopflow"].sessions.kw["bind"].dispose()
-
-
-@pytest.fixture
-def engine(app: Any) -> Any:
-    return app.extensions["sopflow"]
-
-
-@pytest.fixture
-def make_user(app: Any, agencies: dict[str, int]) -> Callable[..., str]:
-    """``make_user(username, agency="kudus", *groups)``; password: browser_support.PASSWORD."""
-
-    def make(username: str, agency: str = "kudus", *groups: str, active: bool = True) -> str:
-        with app.extensions["sopflow"].sessions.begin() as s:
-            s.add(
-                User(
-                    username=username,
-                    agency_id=agencies[agency],
-                    password_hash=passwords.hash_password(PASSWORD),
-                    display_name=username.title(),
-                    active=active,
-                    created_at=datetime.now(UTC),
-                    groups=[UserGroup(group=g) for g in groups],
-                )
-            )
-        return username
-
-    return make
-
-
-@pytest.fixture
-def deploy(engine: Any) -> Callable[..., Any]:
-    """``deploy(agency="kudus", key=None)``: bpmn/<key>.bpmn as that agency's administrator."""
-
-    def run(agency: str = "kudus", key: str | None = None) -> Any:
-        key = key or agency
-        admin = Actor(f"admin_{agency}", agency, frozenset({"admin"}))
-        return engine.deploy(admin, [(f"{key}.bpmn", (BPMN_DIR / f"{key}.bpmn").read_bytes())])
-
-    return run
-
-
-@pytest.fixture
-def work(engine: Any) -> Callable[..., list[str]]:
-    """Play the external worker: complete every available job (``outputs`` per topic) until
-    the queue is empty; returns the element ids worked, in order."""
-
-    def run(
-        agency: str = "kudus",
-        outputs: Mapping[str, Mapping[str, Any]] | None = None,
-        topics: tuple[str, ...] = TOPICS,
-    ) -> list[str]:
-        done: list[str] = []
-        for _ in range(50):
-            jobs = engine.fetch_and_lock(
-                WORKER, [TopicRequest(t, 60_000) for t in topics], max_tasks=10, agency=agency
-            )
-            if not jobs:
-                return done
-            for job in jobs:
-                engine.complete_external(WORKER, job.id, dict((outputs or {}).get(job.topic, {})))
-                done.append(job.element_id)
-        raise AssertionError("the job queue never emptied")
-
-    return run
 
 
 @pytest.fixture

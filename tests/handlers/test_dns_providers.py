@@ -9,9 +9,9 @@ import threading
 from datetime import date
 
 import pytest
-from conftest import unavailable
 from dns_server import BASE_RECORDS, RFC2136_ZONE, ZONEFILE_ZONE
 from filelock import FileLock
+from support import unavailable
 
 from handlers.dns.base import DnsProvider
 from handlers.dns.errors import (

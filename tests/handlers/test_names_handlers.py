@@ -8,7 +8,7 @@ import threading
 import pytest
 from dns_server import BASE_RECORDS, RFC2136_ZONE
 from sqlalchemy import select
-from support import actor
+from support import actor, one_task_bpmn
 
 from engine.errors import BpmnErrorRaised
 from handlers.base import HandlerContext
@@ -189,24 +189,10 @@ def test_32_concurrent_reservations_exactly_one_wins(plain_ctx, make_job, sessio
 
 
 # ---------------------------------------------------------------------------- sweep
-ONE_STEP = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Defs_sweep"
-    targetNamespace="http://bpmn.io/schema/bpmn">
-  <bpmn:process id="one_step" name="Satu langkah" isExecutable="true">
-    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="decide" name="Putuskan" camunda:candidateGroups="technical_officer">
-      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
-    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="decide" />
-    <bpmn:sequenceFlow id="f2" sourceRef="decide" targetRef="end" />
-  </bpmn:process>
-</bpmn:definitions>
-"""
 
 
 def test_sweep_frees_names_of_ended_requests_only(engine, agencies, sessions, clock, caplog):
-    engine.deploy(actor("admin_kudus", "kudus", "admin"), [("one.bpmn", ONE_STEP)])
+    engine.deploy(actor("admin_kudus", "kudus", "admin"), [("one.bpmn", one_task_bpmn("one_step"))])
     applicant = actor("ani", "kudus", "applicant")
     ended, running, done = (engine.start(applicant, "one_step") for _ in range(3))
 

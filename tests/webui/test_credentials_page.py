@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+from support import one_task_bpmn
 from ui_support import csrf, post
 from werkzeug.security import check_password_hash
 
@@ -17,26 +18,14 @@ from engine.actors import Actor
 from handlers.credentials.models import SiteCredential
 from handlers.credentials.vault import CredentialVault, make_ref
 
-MINI = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="D" targetNamespace="x">
-  <bpmn:process id="mini" name="Layanan mini" isExecutable="true">
-    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="check" name="Periksa" camunda:candidateGroups="technical_officer">
-      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
-    <bpmn:endEvent id="e"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="check" />
-    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="e" />
-  </bpmn:process>
-</bpmn:definitions>
-"""
-
 
 @pytest.fixture
 def issued(app: Any, engine: Any, make_user: Any, agencies: dict[str, int]) -> Any:
     """Credentials for ani's request, with a link minted as the mail delivery would."""
     make_user("ani", "kudus", "applicant")
-    engine.deploy(Actor("admin_kudus", "kudus", frozenset({"admin"})), [("m.bpmn", MINI)])
+    engine.deploy(
+        Actor("admin_kudus", "kudus", frozenset({"admin"})), [("m.bpmn", one_task_bpmn())]
+    )
     inst = engine.start(Actor("ani", "kudus", frozenset({"applicant"})), "mini")
     vault = CredentialVault.from_settings(
         app.config["SOPFLOW"], clock=engine.clock, sessions=engine.sessions

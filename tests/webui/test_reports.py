@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from support import one_task_bpmn
 
 from engine.actors import Actor
 from engine.models import ProcessInstance
@@ -135,19 +136,6 @@ def test_csv_escapes_formulas_and_has_a_bom():
 
 # ---------------------------------------------------------------- the page and the CSV
 
-MINI = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="D" targetNamespace="x">
-  <bpmn:process id="{key}" name="{name}" isExecutable="true">
-    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="check" name="Periksa" camunda:candidateGroups="technical_officer">
-      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
-    <bpmn:endEvent id="e"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="check" />
-    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="e" />
-  </bpmn:process>
-</bpmn:definitions>
-"""
 APPLICANT = Actor("ani", "kudus", frozenset({"applicant"}))
 
 
@@ -164,11 +152,11 @@ def known(engine: Any, make_user: Any, clock: Any, agencies: dict[str, int]) -> 
         admin = Actor(f"admin_{agency}", agency, frozenset({"admin"}))
         engine.deploy(
             admin,
-            [("m.bpmn", MINI.format(key="mini", name="Layanan mini").encode())],
+            [("m.bpmn", one_task_bpmn("mini", "Layanan mini"))],
         )
     engine.deploy(
         Actor("admin_kudus", "kudus", frozenset({"admin"})),
-        [("o.bpmn", MINI.format(key="other", name="=1+1 Layanan lain").encode())],
+        [("o.bpmn", one_task_bpmn("other", "=1+1 Layanan lain"))],
     )
     ids = [engine.start(APPLICANT, "mini").id for _ in range(4)]
     other = engine.start(APPLICANT, "other").id
@@ -309,7 +297,7 @@ def test_a_username_that_looks_like_a_formula_is_defused(engine, make_user, clie
     make_user("@evil", "kudus", "applicant")
     engine.deploy(
         Actor("admin_kudus", "kudus", frozenset({"admin"})),
-        [("m.bpmn", MINI.format(key="mini", name="Layanan mini").encode())],
+        [("m.bpmn", one_task_bpmn("mini", "Layanan mini"))],
     )
     engine.start(Actor("@evil", "kudus", frozenset({"applicant"})), "mini")
     rows = read_csv(client_for("budi").get("/laporan/csv?kind=requests"))

@@ -9,24 +9,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from support import one_task_bpmn
 from ui_support import csrf, post
 
 from engine.actors import Actor
 from web.survey.models import SurveyResponse
 
-MINI = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="D" targetNamespace="x">
-  <bpmn:process id="mini" name="Layanan mini" isExecutable="true">
-    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="check" name="Periksa" camunda:candidateGroups="technical_officer">
-      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
-    <bpmn:endEvent id="e"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="check" />
-    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="e" />
-  </bpmn:process>
-</bpmn:definitions>
-"""
 ALL_GOOD = {f"u{i}": "4" for i in range(1, 10)}
 
 
@@ -36,7 +24,9 @@ def mini(engine: Any, make_user: Any) -> Any:
     make_user("ani", "kudus", "applicant")
     make_user("budi", "kudus", "technical_officer")
     for agency in ("kudus", "tapin"):
-        engine.deploy(Actor(f"admin_{agency}", agency, frozenset({"admin"})), [("m.bpmn", MINI)])
+        engine.deploy(
+            Actor(f"admin_{agency}", agency, frozenset({"admin"})), [("m.bpmn", one_task_bpmn())]
+        )
 
     class Mini:
         @staticmethod

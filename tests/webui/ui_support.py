@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from app_fixtures import PASSWORD  # noqa: F401 - the password of every test user
 from flask.testing import FlaskClient
-
-PASSWORD = "kata-sandi-rahasia-1"
 
 
 def csrf(client: FlaskClient) -> str:
