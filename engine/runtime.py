@@ -1957,6 +1957,12 @@ class Engine:
         def attempt() -> ProcessInstance:
             with self.sessions.begin() as s:
                 agency = self.agency(s, actor.agency)
+                if self._is_pg(s):  # jobs before the instance, as complete_external locks them
+                    s.execute(
+                        select(ExternalTask.id)
+                        .where(ExternalTask.instance_id == instance_id)
+                        .with_for_update()
+                    ).all()
                 inst = self._instance(s, agency.id, instance_id, lock=True)
                 if not (actor.is_admin or (inst.started_by and inst.started_by == actor.username)):
                     raise PermissionDenied(

@@ -1,4 +1,5 @@
-"""The ``sopflow`` command: serve, work, migrate, deploy, add users, seed, list instances.
+"""The ``sopflow`` command: serve, work, migrate, deploy, add users, API tokens, seed, list
+instances.
 
 Every failure ends with exit status 1 and one line ``sopflow: error: <message>`` on stderr (plus
 one line per further problem for a refused diagram); never a traceback, unless
@@ -134,19 +135,20 @@ def _on_signals(handler: Callable[[int, Any], None] | signal.Handlers) -> None:
 
 # ---------------------------------------------------------------------------------- commands
 def cmd_serve(args: argparse.Namespace) -> int:
-    from werkzeug.serving import make_server
-
+    """Serve with waitress (web/rest/server.py): a production WSGI server with a thread pool,
+    whose threads long-polling REST workers can never all take."""
     from . import create_app
+    from .rest.server import THREADS, Server
 
     port = _port(str(args.port) if args.port is not None else os.environ.get("PORT", "5000"))
+    threads = args.threads or int(os.environ.get("SOPFLOW_WEB_THREADS") or THREADS)
     settings = _settings(secret=True)
     _logging()
     upgrade(settings["DATABASE_URL"])
     app = create_app(settings)
     engine = app.extensions["sopflow"]
     registry = app.extensions["sopflow.registry"]
-    with _listen(args.host, port) as sock:  # werkzeug serves on a duplicate of it
-        server = make_server(args.host, port, app, threaded=True, fd=sock.fileno())
+    server = Server(app, _listen(args.host, port), threads=threads)
     runners = (
         [] if args.no_workers else _start_workers(engine, registry, settings, settings["WORKERS"])
     )
@@ -162,18 +164,87 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"timers every {settings['TIMER_INTERVAL']:g}s"
     )
     print(
-        f"{PROG}: serving on http://{args.host}:{server.socket.getsockname()[1]} ({workers}); "
-        f"database {_safe_url(settings['DATABASE_URL'])}",
+        f"{PROG}: serving on http://{args.host}:{server.port} ({workers}; "
+        f"{server.threads} HTTP threads); database {_safe_url(settings['DATABASE_URL'])}",
         file=sys.stderr,
         flush=True,
     )
     try:
         server.serve_forever()  # returns on KeyboardInterrupt (SIGINT or SIGTERM)
+    except KeyboardInterrupt:
+        pass
     finally:
         _on_signals(signal.SIG_DFL)  # a second signal ends the process at once
-        server.server_close()
+        server.shutdown()
         _stop(runners)
     print(f"{PROG}: stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+def _token_owner(engine: Any, username: str) -> str:
+    """The agency of ``username`` (tokens are created by that agency's administrator)."""
+    from sqlalchemy import select
+
+    from engine.models import User
+
+    with engine.sessions() as s:
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise SopflowError(
+                f"User '{username}' not found", f"Pengguna '{username}' tidak ditemukan"
+            )
+        return str(user.agency.code)
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """API tokens for the Camunda REST API: shown once at creation, stored hashed, never
+    printed again."""
+    from sqlalchemy import select
+
+    from engine.models import Agency, User
+
+    from .rest.models import ApiToken
+    from .rest.tokens import create_token, revoke_token
+
+    engine, _ = _engine(_settings())
+    if args.action == "create":
+        agency = _token_owner(engine, args.user)
+        token = create_token(engine, _cli_actor(agency), args.user, args.name or "cli")
+        print(token)
+        print(
+            f"{PROG}: token for {args.user} ({agency}) created; it is shown only now",
+            file=sys.stderr,
+        )
+        return 0
+    with engine.sessions() as s:
+        rows = s.execute(
+            select(ApiToken, User.username, Agency.code)
+            .join(User, User.id == ApiToken.user_id)
+            .join(Agency, Agency.id == User.agency_id)
+            .order_by(ApiToken.created_at)
+        ).all()
+    if args.action == "revoke":
+        owner = next((code for t, _u, code in rows if t.id == args.id), None)
+        if owner is None:
+            raise SopflowError(f"Token '{args.id}' not found", f"Token '{args.id}' tidak ditemukan")
+        revoke_token(engine, _cli_actor(owner), args.id)
+        print(f"token {args.id} revoked")
+        return 0
+    table: list[tuple[str, ...]] = [("ID", "USER", "AGENCY", "NAME", "CREATED", "REVOKED")]
+    for t, username, code in rows:
+        if args.agency and code != args.agency:
+            continue
+        table.append(
+            (
+                t.id,
+                username,
+                code,
+                t.name,
+                t.created_at.strftime("%Y-%m-%d %H:%M"),
+                t.revoked_at.strftime("%Y-%m-%d %H:%M") if t.revoked_at else "-",
+            )
+        )
+    _print_table(table)
     return 0
 
 
@@ -411,7 +482,26 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no in-process handler workers or timer poller (run `sopflow worker`)",
     )
+    s.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="HTTP threads (default: SOPFLOW_WEB_THREADS or 32)",
+    )
     s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("token", help="API tokens (Bearer) for the Camunda REST API")
+    tsub = s.add_subparsers(dest="action", metavar="ACTION", required=True)
+    t = tsub.add_parser("create", help="create a token acting as a user; printed once")
+    t.add_argument("--user", required=True, metavar="USERNAME")
+    t.add_argument("--name", metavar="N", help="what the token is for (e.g. the worker's name)")
+    t.set_defaults(func=cmd_token)
+    t = tsub.add_parser("revoke", help="revoke a token by its id (see `token list`)")
+    t.add_argument("id", metavar="ID")
+    t.set_defaults(func=cmd_token)
+    t = tsub.add_parser("list", help="list tokens (ids, users, dates; never the secrets)")
+    t.add_argument("--agency", metavar="CODE")
+    t.set_defaults(func=cmd_token)
 
     s = sub.add_parser("worker", help="run handler workers and the timer poller, no web")
     s.add_argument(

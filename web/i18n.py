@@ -117,6 +117,7 @@ EN: dict[str, str] = {
     "Langkah otomatis selesai": "Automatic step finished",
     "Langkah otomatis gagal": "Automatic step failed",
     "Permohonan selesai": "Request completed",
+    "Permohonan dibatalkan": "Request cancelled",
     "Batas waktu terlewati": "Deadline missed",
     "Pengingat waktu": "Timer fired",
     "Konflik": "Conflict",

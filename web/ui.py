@@ -29,6 +29,7 @@ HISTORY_LABELS = {
     "job_completed": "Langkah otomatis selesai",
     "job_failed": "Langkah otomatis gagal",
     "instance_completed": "Permohonan selesai",
+    "instance_cancelled": "Permohonan dibatalkan",
     "sla_breached": "Batas waktu terlewati",
     "timer_fired": "Pengingat waktu",
 }

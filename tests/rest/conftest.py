@@ -1,9 +1,9 @@
-"""A real sopflow server on a loopback port (werkzeug, threaded) with the Camunda REST API,
-users with scrypt passwords in two agencies, and helpers for the PyPI Camunda clients."""
+"""A real sopflow server on a loopback port (waitress, as `sopflow serve` runs it) with the
+Camunda REST API, users with scrypt passwords in two agencies, and helpers for the PyPI Camunda
+clients."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 import requests
 from rest_support import DATA, PASSWORD, SMOKE  # noqa: E402,F401 - shared with the tests
-from werkzeug.serving import make_server
 
 from engine.models import User, UserGroup
 from web import create_app, passwords
+from web.rest.server import Server, start_in_thread
+
+SERVER_THREADS = 12  # small, so that the long-polling limit is reached in a test
 
 
 @pytest.fixture(autouse=True)
@@ -73,15 +75,19 @@ def users(make_user: Callable[..., str]) -> dict[str, str]:
 
 
 @pytest.fixture
-def server(app: Any, users: dict[str, str]) -> Iterator[str]:
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
+def live(app: Any, users: dict[str, str]) -> Iterator[Server]:
+    """The server ``sopflow serve`` runs (waitress), on a free loopback port."""
+    srv = start_in_thread(app, threads=SERVER_THREADS)
     try:
-        yield f"http://127.0.0.1:{srv.server_port}/engine-rest"
+        yield srv
     finally:
         srv.shutdown()
-        thread.join(5)
+        srv.thread.join(5)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def server(live: Server) -> str:
+    return f"http://127.0.0.1:{live.port}/engine-rest"
 
 
 @pytest.fixture

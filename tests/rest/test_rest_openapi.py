@@ -28,6 +28,17 @@ def test_openapi_document(server: str, users: dict[str, str]) -> None:
         "/history/process-instance",
     ):
         assert path in doc["paths"], path
+    writes = doc["paths"]["/process-instance/{instance_id}/variables/{name}"]
+    assert set(writes) == {"get", "put", "delete"}
+    assert "File" in str(writes["put"]["requestBody"])
+    assert "delete" in doc["paths"]["/process-instance/{instance_id}"]
+    assert "put" in doc["paths"]["/external-task/{task_id}/retries"]
+    assert "put" in doc["paths"]["/job/{job_id}/retries"]
+    upload = doc["paths"]["/process-instance/{instance_id}/variables/{name}/data"]["post"]
+    assert "multipart/form-data" in upload["requestBody"]["content"]
+    fetch = doc["paths"]["/external-task/fetchAndLock"]["post"]["requestBody"]
+    topic = fetch["content"]["application/json"]["schema"]["properties"]["topics"]["items"]
+    assert "processVariables" in topic["properties"]
 
 
 def test_schemathesis_finds_no_500(

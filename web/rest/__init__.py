@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, Response, g, request
 
 from . import (
@@ -16,6 +18,8 @@ from . import (
     messages,
     openapi,
     tasks,
+    users,
+    wellknown,
 )
 from .auth import authenticate
 from .common import has_nul
@@ -68,6 +72,7 @@ def rest_blueprint(name: str, url_prefix: str) -> Blueprint:
         external_tasks,
         messages,
         history,
+        users,
         openapi,
     ):
         module.routes(bp)
@@ -86,6 +91,46 @@ def _cors(response: Response) -> Response:
     return response
 
 
+def _is_rest(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in PREFIXES.values())
+
+
+def _routing_errors(app: Flask) -> None:
+    """Unknown paths and wrong methods under the REST prefixes fail before any blueprint is
+    chosen, so the app-wide handlers (the UI's HTML pages) would answer them, and for unsafe
+    methods the UI's CSRF check (400) even before routing: answer Camunda's JSON 404/405 there
+    instead and leave every other path to the handler registered before."""
+    from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, NotFound
+
+    from .errors import error_response
+
+    def routing_error(exc: HTTPException) -> Response:
+        if isinstance(exc, MethodNotAllowed):
+            resp = error_response(
+                405, f"Method {request.method} is not allowed here", "RestException"
+            )
+            if exc.valid_methods:
+                resp.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        else:
+            resp = error_response(
+                404, f"No resource at {request.method} {request.path}", "NotFoundException"
+            )
+        return _cors(resp)
+
+    for code, kind in ((404, NotFound), (405, MethodNotAllowed), (400, BadRequest)):
+        previous = app.error_handler_spec.get(None, {}).get(code, {}).get(kind)
+
+        def handler(exc: HTTPException, previous: Any = previous) -> Any:
+            failed = request.routing_exception
+            if _is_rest(request.path) and isinstance(failed, NotFound | MethodNotAllowed):
+                return routing_error(failed)
+            return previous(exc) if previous is not None else exc
+
+        app.register_error_handler(kind, handler)
+
+
 def register(app: Flask) -> None:
     for name, prefix in PREFIXES.items():
         app.register_blueprint(rest_blueprint(name, prefix))
+    _routing_errors(app)
+    wellknown.register(app)

@@ -45,8 +45,51 @@ def parse_date(text: str) -> datetime:
 
 
 # ------------------------------------------------------------------ variables
+# File, Bytes and Object values are kept as a small JSON object tagged with MARK, so that they
+# survive the JSON projection and come back with their Camunda type (see CAMUNDA_REST.md).
+MARK = "@camunda"
+MAX_BINARY = 1_048_576  # decoded bytes per File/Bytes variable
+OBJECT_FORMATS = ("application/json",)
+
+
+def binary(value: Any) -> tuple[bytes, str, str | None] | None:
+    """The raw bytes, media type and file name of a File or Bytes value (None for others)."""
+    if not isinstance(value, dict) or value.get(MARK) not in ("File", "Bytes"):
+        return None
+    try:
+        raw = base64.b64decode(str(value.get("base64") or ""))
+    except ValueError:
+        raw = b""
+    if value[MARK] == "Bytes":
+        return raw, "application/octet-stream", None
+    mime = str(value.get("mimeType") or "application/octet-stream")
+    if value.get("encoding") and "charset" not in mime:
+        mime += f"; charset={value['encoding']}"
+    return raw, mime, value.get("filename")
+
+
+def _tagged(value: dict[str, Any]) -> dict[str, Any] | None:
+    kind = value.get(MARK)
+    if kind == "File":
+        info = {k: value.get(k) for k in ("filename", "mimeType", "encoding")}
+        return {"value": None, "type": "File", "valueInfo": info}
+    if kind == "Bytes":
+        return {"value": value.get("base64") or "", "type": "Bytes", "valueInfo": {}}
+    if kind == "Object":
+        info = {
+            "objectTypeName": value.get("objectTypeName"),
+            "serializationDataFormat": value.get("serializationDataFormat"),
+        }
+        return {"value": value.get("value"), "type": "Object", "valueInfo": info}
+    return None
+
+
 def typed(value: Any) -> dict[str, Any]:
     """A plain engine value as Camunda's typed value (inferred type)."""
+    if isinstance(value, dict) and MARK in value:
+        tagged = _tagged(value)
+        if tagged is not None:
+            return tagged
     if value is None:
         return {"value": None, "type": "Null", "valueInfo": {}}
     if isinstance(value, bool):
@@ -82,8 +125,15 @@ def untyped(name: str, var: Any) -> Any:
     """One incoming ``{value, type, valueInfo}`` (type may be missing/null) as a plain value."""
     if not isinstance(var, dict):
         raise bad_request(f"Variable '{name}' must be an object with 'value' and 'type'")
+    kind = str(var.get("type") or "").strip().lower()
+    got = _untyped(name, var, kind)
+    if isinstance(got, dict) and MARK in got and kind not in ("object", "bytes", "file"):
+        raise bad_request(f"Variable '{name}' uses the reserved key '{MARK}'")
+    return got
+
+
+def _untyped(name: str, var: dict[str, Any], kind: str) -> Any:
     value = var.get("value")
-    kind = (var.get("type") or "").strip().lower()
     try:
         if not kind:
             return value
@@ -120,25 +170,69 @@ def untyped(name: str, var: Any) -> Any:
             return f
         if kind == "date":
             return None if value is None else parse_date(str(value))
-        if kind in ("json", "object"):
+        if kind == "json":
             if value is None:
                 return None
             return json.loads(value) if isinstance(value, str) else value
+        if kind == "object":
+            return _object(name, value, var.get("valueInfo"))
         if kind in ("bytes", "file"):
-            if value is None:
-                return None
-            raw = base64.b64decode(str(value), validate=False)
-            try:
-                return raw.decode("utf-8")
-            except UnicodeDecodeError:
-                return base64.b64encode(raw).decode("ascii")
+            return _binary(name, kind, value, var.get("valueInfo"))
         if kind == "xml":
             return None if value is None else str(value)
     except (ValueError, TypeError, OverflowError, json.JSONDecodeError):
         raise bad_request(
-            f"Cannot convert value '{value}' of type '{var.get('type')}' for variable '{name}'"
+            f"Cannot convert value '{str(value)[:200]}' of type '{var.get('type')}' "
+            f"for variable '{name}'"
         ) from None
     raise bad_request(f"Unsupported value type '{var.get('type')}' for variable '{name}'")
+
+
+def _binary(name: str, kind: str, value: Any, info: Any) -> Any:
+    if value is None and kind == "bytes":
+        return None
+    if not isinstance(value, str | type(None)):
+        raise ValueError
+    raw = base64.b64decode(value or "", validate=True)
+    if len(raw) > MAX_BINARY:
+        raise RestError(
+            400,
+            f"Variable '{name}' is too large: {len(raw)} bytes, at most {MAX_BINARY}",
+            "InvalidRequestException",
+        )
+    encoded = base64.b64encode(raw).decode("ascii")
+    if kind == "bytes":
+        return {MARK: "Bytes", "base64": encoded}
+    info = info if isinstance(info, dict) else {}
+    mime = info.get("mimeType") or info.get("mimetype")
+    return {
+        MARK: "File",
+        "base64": encoded,
+        "filename": str(info.get("filename") or name)[:255],
+        "mimeType": str(mime)[:255] if mime else None,
+        "encoding": str(info["encoding"])[:40] if info.get("encoding") else None,
+    }
+
+
+def _object(name: str, value: Any, info: Any) -> Any:
+    """An Object is kept serialized, as Camunda keeps it; only JSON serialization is read."""
+    if value is None:
+        return None
+    info = info if isinstance(info, dict) else {}
+    fmt = info.get("serializationDataFormat") or "application/json"
+    if fmt not in OBJECT_FORMATS:
+        raise bad_request(
+            f"Cannot deserialize object of variable '{name}': serialization data format "
+            f"'{fmt}' is not supported (only application/json)"
+        )
+    text = value if isinstance(value, str) else json.dumps(value)
+    json.loads(text)  # a serialization that does not parse is a 400, not a stored surprise
+    return {
+        MARK: "Object",
+        "value": text,
+        "objectTypeName": str(info.get("objectTypeName") or "java.util.HashMap")[:255],
+        "serializationDataFormat": fmt,
+    }
 
 
 def untyped_map(variables: Any) -> dict[str, Any]:

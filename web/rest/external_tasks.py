@@ -22,7 +22,9 @@ from .errors import bad_request, not_found
 POLL_S = 0.2
 MAX_WAIT_MS = 1_800_000
 MAX_LOCK_MS = 366 * 24 * 3600 * 1000  # a year
+DEFAULT_MAX_WAITING = 24  # see web/server.py: the server has more threads than this
 _new_work = threading.Condition()
+_waiting = 0
 
 
 def notify() -> None:
@@ -31,29 +33,69 @@ def notify() -> None:
         _new_work.notify_all()
 
 
-def _topics(body: dict[str, Any]) -> tuple[list[TopicRequest], dict[str, Any], str | None]:
-    raw = body.get("topics")
-    if not isinstance(raw, list):
-        raise bad_request("'topics' must be a list")
-    out: list[TopicRequest] = []
-    names: dict[str, Any] = {}
-    business_key = None
-    for t in raw:
-        if not isinstance(t, dict) or not isinstance(t.get("topicName"), str):
-            raise bad_request("Every topic needs a 'topicName'")
-        lock = t.get("lockDuration")
-        if lock is not None and (
-            not isinstance(lock, int) or isinstance(lock, bool) or not 0 < lock <= MAX_LOCK_MS
-        ):
-            raise bad_request("'lockDuration' must be a positive integer")
-        variables = t.get("variables")
-        if variables is not None and not isinstance(variables, list):
-            raise bad_request("'variables' must be a list of names")
-        out.append(TopicRequest(t["topicName"], lock or 300_000, variables))
-        names[t["topicName"]] = set(variables) if variables is not None else None
-        if t.get("businessKey"):
-            business_key = str(t["businessKey"])
-    return out, names, business_key
+def _names(t: dict[str, Any], key: str) -> list[str] | None:
+    """A list-of-strings option of a topic (``null``/missing: no filter)."""
+    got = t.get(key)
+    if got is None:
+        return None
+    if not isinstance(got, list) or not all(isinstance(v, str) for v in got):
+        raise bad_request(f"'{key}' must be a list of strings")
+    return got
+
+
+def _topic(t: Any, agency: str) -> TopicRequest | None:
+    """One topic of a fetchAndLock body; None when its tenant filter excludes the caller's
+    agency (every sopflow task belongs to a tenant, so ``withoutTenantId`` matches nothing)."""
+    if not isinstance(t, dict) or not isinstance(t.get("topicName"), str):
+        raise bad_request("Every topic needs a 'topicName'")
+    lock = t.get("lockDuration")
+    if lock is not None and (
+        not isinstance(lock, int) or isinstance(lock, bool) or not 0 < lock <= MAX_LOCK_MS
+    ):
+        raise bad_request("'lockDuration' must be a positive integer")
+    variables = _names(t, "variables")
+    keys = _names(t, "processDefinitionKeyIn")
+    if isinstance(t.get("processDefinitionKey"), str):
+        keys = [*(keys or []), t["processDefinitionKey"]]
+    wanted = t.get("processVariables")
+    if wanted is not None and not isinstance(wanted, dict):
+        raise bad_request("'processVariables' must be an object of variable values")
+    if wanted:  # plain values, or typed ones as some clients send them
+        wanted = {
+            str(k): dto.untyped(str(k), v) if isinstance(v, dict) and "value" in v else v
+            for k, v in wanted.items()
+        }
+    bk = t.get("businessKey")
+    if bk is not None and not isinstance(bk, str):
+        raise bad_request("'businessKey' must be a string")
+    tenants = _names(t, "tenantIdIn")
+    if (tenants is not None and agency not in tenants) or t.get("withoutTenantId") is True:
+        return None
+    return TopicRequest(
+        t["topicName"],
+        lock or 300_000,
+        variables,
+        business_key=bk or None,
+        definition_keys=keys,
+        process_variables=wanted or None,
+        local_only=t.get("localVariables") is True,
+    )
+
+
+def _newest_first(body: dict[str, Any]) -> bool:
+    sorting = body.get("sorting")
+    if sorting is None:
+        return False
+    if not isinstance(sorting, list):
+        raise bad_request("'sorting' must be a list")
+    for item in sorting:
+        if not isinstance(item, dict) or item.get("sortBy") != "createTime":
+            raise bad_request("'sorting' supports sortBy 'createTime' only")
+        order = item.get("sortOrder", "asc")
+        if order not in ("asc", "desc"):
+            raise bad_request("'sortOrder' must be 'asc' or 'desc'")
+        return order == "desc"
+    return False
 
 
 def fetch_and_lock() -> Any:
@@ -67,18 +109,63 @@ def fetch_and_lock() -> Any:
     timeout_ms = body.get("asyncResponseTimeout") or 0
     if not isinstance(timeout_ms, int | float) or isinstance(timeout_ms, bool) or timeout_ms < 0:
         raise bad_request("'asyncResponseTimeout' must be a non-negative number")
-    topics, names, business_key = _topics(body)
+    raw = body.get("topics")
+    if not isinstance(raw, list):
+        raise bad_request("'topics' must be a list")
     who = actor()
+    topics = [t for t in (_topic(t, who.agency) for t in raw) if t is not None]
+    names = {t.topic: (set(t.variables) if t.variables is not None else None) for t in topics}
+    use_priority = body.get("usePriority") is True
+    newest_first = _newest_first(body)
     deadline = time.monotonic() + min(timeout_ms, MAX_WAIT_MS) / 1000
-    while True:
-        locked = engine().fetch_and_lock(
-            worker, topics, max_tasks, agency=who.agency, business_key=business_key
+
+    def fetch() -> list[Any]:
+        return engine().fetch_and_lock(
+            worker,
+            topics,
+            max_tasks,
+            agency=who.agency,
+            use_priority=use_priority,
+            newest_first=newest_first,
         )
-        if locked or time.monotonic() >= deadline or not topics or max_tasks == 0:
-            break
-        with _new_work:
-            _new_work.wait(min(POLL_S, max(deadline - time.monotonic(), 0)))
+
+    locked = fetch()
+    if not locked and topics and max_tasks and time.monotonic() < deadline:
+        locked = _long_poll(fetch, deadline, max_waiting())
     return jsonify([dto.locked_task(lt, tenant(), names.get(lt.topic)) for lt in locked])
+
+
+def _long_poll(fetch: Any, deadline: float, limit: int) -> list[Any]:
+    """Wait for work, holding a server thread but no database connection between polls. At most
+    ``limit`` requests wait at once (fewer than the server's threads, see web/server.py): one
+    more answers ``[]`` at once, as Camunda does when its wait ends, so long polls never take
+    the threads that normal requests need."""
+    global _waiting
+    with _new_work:
+        if _waiting >= limit:
+            return []
+        _waiting += 1
+    try:
+        while True:
+            with _new_work:
+                _new_work.wait(min(POLL_S, max(deadline - time.monotonic(), 0)))
+            locked = fetch()
+            if locked or time.monotonic() >= deadline:
+                return locked
+    finally:
+        with _new_work:
+            _waiting -= 1
+
+
+def max_waiting() -> int:
+    from flask import current_app
+
+    return int(current_app.config.get("REST_MAX_LONG_POLLS", DEFAULT_MAX_WAITING))
+
+
+def waiting() -> int:
+    """Long polls waiting right now (for tests and monitoring)."""
+    return _waiting
 
 
 def _worker(body: dict[str, Any]) -> str:
@@ -156,6 +243,17 @@ def unlock(task_id: str) -> Any:
     return no_content()
 
 
+def retries(task_id: str) -> Any:
+    """``PUT /external-task/{id}/retries``: retries above 0 on an incident resolve it and put
+    the task back in the queue, as in Camunda."""
+    value = json_body().get("retries")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**31:
+        raise bad_request("'retries' must be a non-negative 32-bit integer")
+    engine().set_job_retries(actor(), task_id, value)
+    notify()
+    return no_content()
+
+
 def _jobs() -> list[Any]:
     return engine().external_tasks(actor(), topic=request.args.get("topicName") or None)
 
@@ -209,3 +307,4 @@ def routes(bp: Blueprint) -> None:
     add(f"{et}/<task_id>/bpmnError", "et_bpmn_error", bpmn_error, methods=["POST"])
     add(f"{et}/<task_id>/extendLock", "et_extend", extend_lock, methods=["POST"])
     add(f"{et}/<task_id>/unlock", "et_unlock", unlock, methods=["POST"])
+    add(f"{et}/<task_id>/retries", "et_retries", retries, methods=["PUT"])

@@ -39,7 +39,7 @@ def _hpi(inst: Any) -> dict[str, Any]:
         else None,
         "startUserId": inst.started_by,
         "startActivityId": None,
-        "deleteReason": None,
+        "deleteReason": "cancelled" if inst.state == "cancelled" else None,
         "tenantId": tenant(),
         "state": STATES.get(inst.state, str(inst.state).upper()),
     }
@@ -202,6 +202,28 @@ def historic_variables() -> Any:
     return jsonify(page(_variables(body, historic=True)))
 
 
+def _variable_data(variable_id: str, historic: bool) -> Any:
+    """``GET /(history/)variable-instance/{id}/data``: the id names (instance, variable)."""
+    from . import variables as writes
+    from .errors import not_found
+
+    for inst in engine().instances(actor(), limit=10_000):
+        if not historic and inst.state != "running":
+            continue
+        for name in inst.variables or {}:
+            if _var_id(inst.id, name) == variable_id:
+                return writes.data(inst.variables, name, "variable instance")
+    raise not_found(f"Variable instance with Id '{variable_id}' does not exist.")
+
+
+def variable_data(variable_id: str) -> Any:
+    return _variable_data(variable_id, historic=False)
+
+
+def historic_variable_data(variable_id: str) -> Any:
+    return _variable_data(variable_id, historic=True)
+
+
 def incidents() -> Any:
     rows = engine().incidents(actor())
     pid = request.args.get("processInstanceId")
@@ -231,8 +253,76 @@ def incidents() -> Any:
     )
 
 
+def _job_id(instance_id: str) -> str:
+    import uuid
+
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sopflow:timer:{instance_id}"))
+
+
+def _timer_jobs() -> list[dict[str, Any]]:
+    """Camunda's jobs here are the instances' timers: one job per instance with a timer (or an
+    SLA clock) due, carrying the failedTimer incident when firing it failed."""
+    failed = {
+        i.instance_id: i
+        for i in engine().incidents(actor())
+        if i.kind == "failedTimer" and i.resolved_at is None
+    }
+    out = []
+    for inst in engine().instances(actor(), state="running", limit=10_000):
+        inc = failed.get(inst.id)
+        if inst.next_timer_at is None and inc is None:
+            continue
+        out.append(
+            {
+                "id": _job_id(inst.id),
+                "jobDefinitionId": None,
+                "dueDate": dto.fmt_date(inst.next_timer_at),
+                "processInstanceId": inst.id,
+                "executionId": inst.id,
+                "processDefinitionId": inst.definition_id,
+                "processDefinitionKey": inst.definition_id.split(":")[0],
+                "retries": 0 if inc else 1,
+                "exceptionMessage": inc.message if inc else None,
+                "failedActivityId": inc.element_id if inc else None,
+                "suspended": False,
+                "priority": 0,
+                "tenantId": tenant(),
+                "createTime": dto.fmt_date(inst.started_at),
+                "batchId": None,
+                "_incident": inc.id if inc else None,
+            }
+        )
+    return out
+
+
 def jobs() -> Any:
-    return jsonify([])
+    rows = _timer_jobs()
+    pid = request.args.get("processInstanceId")
+    if pid:
+        rows = [r for r in rows if r["processInstanceId"] == pid]
+    ids = arg_list("jobIds")
+    if ids is not None:
+        rows = [r for r in rows if r["id"] in ids]
+    if arg("withException") in ("true", True):
+        rows = [r for r in rows if r["exceptionMessage"]]
+    return jsonify([{k: v for k, v in r.items() if k != "_incident"} for r in page(rows)])
+
+
+def job_retries(job_id: str) -> Any:
+    """``PUT /job/{id}/retries``: retries above 0 on a failed timer retry it (the incident is
+    resolved and the timer fires at the next poll), as Camunda does."""
+    from .common import no_content
+    from .errors import bad_request, not_found
+
+    retries = json_body().get("retries")
+    if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries < 2**31:
+        raise bad_request("'retries' must be a non-negative 32-bit integer")
+    for row in _timer_jobs():
+        if row["id"] == job_id:
+            if retries > 0 and row["_incident"]:
+                engine().retry_incident(actor(), row["_incident"])
+            return no_content()
+    raise not_found(f"Job with id {job_id} does not exist")
 
 
 def routes(bp: Blueprint) -> None:
@@ -248,5 +338,13 @@ def routes(bp: Blueprint) -> None:
     add("/history/task", "htask_list", tasks, methods=["GET", "POST"])
     add("/variable-instance", "var_list", variable_instances, methods=["GET", "POST"])
     add("/history/variable-instance", "hvar_list", historic_variables, methods=["GET", "POST"])
+    add("/variable-instance/<variable_id>/data", "var_data", variable_data, methods=["GET"])
+    add(
+        "/history/variable-instance/<variable_id>/data",
+        "hvar_data",
+        historic_variable_data,
+        methods=["GET"],
+    )
     add("/incident", "incident_list", incidents, methods=["GET"])
     add("/job", "job_list", jobs, methods=["GET"])
+    add("/job/<job_id>/retries", "job_retries", job_retries, methods=["PUT"])

@@ -6,10 +6,13 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from engine.errors import NotFound
+
 from . import dto
+from . import variables as writes
 from .auth import actor, tenant
-from .common import arg_list, engine, json_body, no_content, page
-from .errors import not_found
+from .common import arg_bool, arg_list, engine, json_body, no_content, page
+from .errors import RestError, not_found
 
 
 def _running(instance_id: str) -> Any:
@@ -57,21 +60,24 @@ def get(instance_id: str) -> Any:
 
 
 def delete(instance_id: str) -> Any:
-    raise_missing = request.args.get("failIfNotExists", "true").lower() != "false"
+    """Camunda's delete is a cancel here: the instance ends as EXTERNALLY_TERMINATED and stays in
+    history. ``skipCustomListeners``, ``skipIoMappings``, ``skipSubprocesses`` are accepted
+    (sopflow has no listeners or I/O mappings that run on cancel)."""
+    for flag in ("skipCustomListeners", "skipIoMappings", "skipSubprocesses", "failIfNotExists"):
+        arg_bool(flag)  # a malformed flag is a 400, as in Camunda
+    raise_missing = arg_bool("failIfNotExists", default=True)
     try:
         _running(instance_id)
-    except Exception:
+    except NotFound:
+        if raise_missing:
+            raise not_found(f"Process instance with id {instance_id} does not exist") from None
+        return no_content()
+    except RestError:
         if raise_missing:
             raise
         return no_content()
-    cancel = getattr(engine(), "cancel", None)
-    if cancel is None:
-        from .errors import RestError
-
-        raise RestError(
-            400, "Deleting process instances is not supported", "BadUserRequestException"
-        )
-    cancel(actor(), instance_id)
+    reason = request.args.get("deleteReason") or None
+    engine().cancel(actor(), instance_id, reason=reason[:500] if reason else None)
     return no_content()
 
 
@@ -88,14 +94,29 @@ def variable(instance_id: str, name: str) -> Any:
 
 
 def variable_data(instance_id: str, name: str) -> Any:
-    from flask import Response
-
     inst = engine().get_instance(actor(), instance_id)
-    if name not in (inst.variables or {}):
-        raise not_found(f"process instance variable with name {name} does not exist")
-    value = inst.variables[name]
-    data = value if isinstance(value, str) else dto.typed(value)["value"]
-    return Response(str(data).encode(), mimetype="application/octet-stream")
+    return writes.data(inst.variables, name, "process instance")
+
+
+def put_variable(instance_id: str, name: str) -> Any:
+    engine().set_variables(actor(), instance_id, writes.single(name))
+    return no_content()
+
+
+def modify_variables(instance_id: str) -> Any:
+    changes, deletions = writes.batch()
+    engine().set_variables(actor(), instance_id, changes, deletions)
+    return no_content()
+
+
+def upload_variable(instance_id: str, name: str) -> Any:
+    engine().set_variables(actor(), instance_id, writes.upload(name))
+    return no_content()
+
+
+def delete_variable(instance_id: str, name: str) -> Any:
+    engine().set_variables(actor(), instance_id, {}, [name])
+    return no_content()
 
 
 def activity_instances(instance_id: str) -> Any:
@@ -141,8 +162,22 @@ def routes(bp: Blueprint) -> None:
     add(f"{pi}/<instance_id>", "pi_get", get, methods=["GET"])
     add(f"{pi}/<instance_id>", "pi_delete", delete, methods=["DELETE"])
     add(f"{pi}/<instance_id>/variables", "pi_vars", variables, methods=["GET"])
+    add(f"{pi}/<instance_id>/variables", "pi_vars_modify", modify_variables, methods=["POST"])
     add(f"{pi}/<instance_id>/variables/<name>", "pi_var", variable, methods=["GET"])
+    add(f"{pi}/<instance_id>/variables/<name>", "pi_var_put", put_variable, methods=["PUT"])
+    add(
+        f"{pi}/<instance_id>/variables/<name>",
+        "pi_var_delete",
+        delete_variable,
+        methods=["DELETE"],
+    )
     add(f"{pi}/<instance_id>/variables/<name>/data", "pi_var_data", variable_data, methods=["GET"])
+    add(
+        f"{pi}/<instance_id>/variables/<name>/data",
+        "pi_var_upload",
+        upload_variable,
+        methods=["POST"],
+    )
     add(
         f"{pi}/<instance_id>/activity-instances",
         "pi_activities",

@@ -33,7 +33,7 @@ MULTIPART = {
 }
 
 
-VARIABLES = {
+VARIABLES: dict[str, Any] = {
     "type": "object",
     "nullable": True,
     "additionalProperties": {
@@ -43,11 +43,55 @@ VARIABLES = {
             "type": {
                 "type": "string",
                 "nullable": True,
-                "enum": ["String", "Boolean", "Integer", "Long", "Double", "Date", "Json", "Null"],
+                "enum": [
+                    "String",
+                    "Boolean",
+                    "Integer",
+                    "Long",
+                    "Short",
+                    "Double",
+                    "Date",
+                    "Json",
+                    "Null",
+                    "Object",
+                    "Bytes",
+                    "File",
+                ],
             },
             "valueInfo": {"type": "object", "nullable": True},
         },
     },
+}
+TYPED_VALUE: dict[str, Any] = VARIABLES["additionalProperties"]
+MODIFY = {
+    "type": "object",
+    "properties": {
+        "modifications": VARIABLES,
+        "deletions": {"type": "array", "nullable": True, "items": {"type": "string"}},
+    },
+}
+RETRIES = {
+    "type": "object",
+    "required": ["retries"],
+    "properties": {"retries": {"type": "integer", "minimum": 0}},
+}
+UPLOAD = {
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "data": {"type": "string", "format": "binary"},
+                    "valueType": {"type": "string", "enum": ["File", "Bytes"]},
+                },
+            }
+        }
+    },
+    "required": True,
+}
+DELETE_QUERY = {
+    name: {"type": "boolean"}
+    for name in ("skipCustomListeners", "skipIoMappings", "skipSubprocesses", "failIfNotExists")
 }
 WORKER = {"type": "string", "minLength": 1}
 BODIES: dict[str, dict[str, Any]] = {
@@ -68,6 +112,32 @@ BODIES: dict[str, dict[str, Any]] = {
                         "topicName": {"type": "string"},
                         "lockDuration": {"type": "integer", "minimum": 1},
                         "variables": {"type": "array", "items": {"type": "string"}},
+                        "processVariables": {"type": "object", "nullable": True},
+                        "localVariables": {"type": "boolean"},
+                        "businessKey": {"type": "string", "nullable": True},
+                        "processDefinitionKey": {"type": "string", "nullable": True},
+                        "processDefinitionKeyIn": {
+                            "type": "array",
+                            "nullable": True,
+                            "items": {"type": "string"},
+                        },
+                        "tenantIdIn": {
+                            "type": "array",
+                            "nullable": True,
+                            "items": {"type": "string"},
+                        },
+                        "withoutTenantId": {"type": "boolean"},
+                    },
+                },
+            },
+            "sorting": {
+                "type": "array",
+                "nullable": True,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "sortBy": {"type": "string", "enum": ["createTime"]},
+                        "sortOrder": {"type": "string", "enum": ["asc", "desc"]},
                     },
                 },
             },
@@ -112,10 +182,24 @@ BODIES: dict[str, dict[str, Any]] = {
             "businessKey": {"type": "string", "nullable": True},
             "processInstanceId": {"type": "string", "nullable": True},
             "processVariables": VARIABLES,
+            "processVariablesLocal": VARIABLES,
+            "correlationKeys": VARIABLES,
+            "localCorrelationKeys": VARIABLES,
+            "tenantId": {"type": "string", "nullable": True},
+            "withoutTenantId": {"type": "boolean"},
             "all": {"type": "boolean"},
             "resultEnabled": {"type": "boolean"},
+            "variablesInResultEnabled": {"type": "boolean"},
         },
     },
+    "/external-task/{task_id}/retries": RETRIES,
+    "/job/{job_id}/retries": RETRIES,
+    "/process-instance/{instance_id}/variables": MODIFY,
+    "/process-instance/{instance_id}/variables/{name}": TYPED_VALUE,
+    "/task/{task_id}/variables": MODIFY,
+    "/task/{task_id}/variables/{name}": TYPED_VALUE,
+    "/task/{task_id}/localVariables": MODIFY,
+    "/task/{task_id}/localVariables/{name}": TYPED_VALUE,
 }
 START = {
     "type": "object",
@@ -176,6 +260,13 @@ def document(prefix: str) -> dict[str, Any]:
                 ]
             elif path == "/deployment/create":
                 op["requestBody"] = MULTIPART
+            elif path.endswith("/data") and method == "POST":
+                op["requestBody"] = UPLOAD
+            elif method == "DELETE" and path == "/process-instance/{instance_id}":
+                op["parameters"] += [
+                    {"name": n, "in": "query", "required": False, "schema": sch}
+                    for n, sch in DELETE_QUERY.items()
+                ]
             elif method in ("POST", "PUT"):
                 op["requestBody"] = _body(path)
             paths.setdefault(path, {})[method.lower()] = op

@@ -7,12 +7,13 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from engine.errors import NotFound
+from engine.errors import Conflict, NotFound
 
-from . import dto
+from . import dto, users
+from . import variables as writes
 from .auth import actor, tenant
 from .common import arg, arg_bool, arg_list, engine, json_body, no_content, page
-from .errors import not_found
+from .errors import RestError, bad_request, not_found
 
 
 def _definition_ids(tasks: list[Any]) -> dict[str, str]:
@@ -96,10 +97,29 @@ def get(task_id: str) -> Any:
     return jsonify(_dto_list([_task(task_id)])[0])
 
 
+def _user(value: Any) -> str | None:
+    """A ``userId`` as a sopflow username. camunda-client types user ids as UUIDs, so a UUID
+    is accepted when it is the user id :func:`users.user_uuid` gives a user of the tenant;
+    one that is nobody's is a 400 (a task must never be assigned to no-one in particular)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise bad_request("'userId' must be a string")
+    if not users.looks_like_uuid(value):
+        return value
+    found = users.username_for_uuid(engine(), tenant(), value)
+    if found is None:
+        raise RestError(
+            400,
+            f"No user with id {value} in tenant {tenant()}; use the username or the UUID "
+            "sopflow gives that user (see /user)",
+            "InvalidRequestException",
+        )
+    return found
+
+
 def claim(task_id: str) -> Any:
-    body = json_body()
-    user = body.get("userId")
-    engine().claim(actor(), task_id, user if isinstance(user, str) and user else None)
+    engine().claim(actor(), task_id, _user(json_body().get("userId")))
     return no_content()
 
 
@@ -109,9 +129,9 @@ def unclaim(task_id: str) -> Any:
 
 
 def assignee(task_id: str) -> Any:
-    user = json_body().get("userId")
+    user = _user(json_body().get("userId"))
     if user:
-        engine().claim(actor(), task_id, str(user))
+        engine().claim(actor(), task_id, user)
     else:
         engine().unclaim(actor(), task_id)
     return no_content()
@@ -120,8 +140,20 @@ def assignee(task_id: str) -> Any:
 def complete(task_id: str) -> Any:
     body = json_body()
     values = dto.untyped_map(body.get("variables"))
-    _task(task_id)
-    inst = engine().complete_task(actor(), task_id, values, allow_unknown=True)
+    # no separate lookup first: the engine reads the task anyway, and a task that is no longer
+    # open (its Conflict names the task) is Camunda's "Cannot find task" 404
+    try:
+        inst = engine().complete_task(actor(), task_id, values, allow_unknown=True)
+    except NotFound:
+        raise not_found(
+            f"Cannot complete task {task_id}: Cannot find task with id {task_id}"
+        ) from None
+    except Conflict as e:
+        if e.context.get("task_id") != task_id:
+            raise
+        raise not_found(
+            f"Cannot complete task {task_id}: Cannot find task with id {task_id}"
+        ) from None
     if body.get("withVariablesInReturn") is True:
         return jsonify(dto.typed_map(inst.variables))
     return no_content()
@@ -143,14 +175,43 @@ def variable(task_id: str, name: str) -> Any:
     return jsonify(dto.typed(values[name]))
 
 
+def variable_data(task_id: str, name: str) -> Any:
+    return writes.data(_variables(task_id), name, "task")
+
+
+def put_variable(task_id: str, name: str) -> Any:
+    _write(task_id, writes.single(name), [])
+    return no_content()
+
+
+def modify_variables(task_id: str) -> Any:
+    changes, deletions = writes.batch()
+    _write(task_id, changes, deletions)
+    return no_content()
+
+
+def upload_variable(task_id: str, name: str) -> Any:
+    _write(task_id, writes.upload(name), [])
+    return no_content()
+
+
+def delete_variable(task_id: str, name: str) -> Any:
+    _write(task_id, {}, [name])
+    return no_content()
+
+
+def _write(task_id: str, changes: dict[str, Any], deletions: list[str]) -> None:
+    """Task (and task-local) variables are written to the instance: sopflow has one scope."""
+    t = _task(task_id)
+    engine().set_variables(actor(), t.instance_id, changes, deletions, task_id=task_id)
+
+
 def local_variables(task_id: str) -> Any:
-    _task(task_id)
-    return jsonify({})
+    return variables(task_id)  # one scope: what a task "local" write set reads back here
 
 
 def local_variable(task_id: str, name: str) -> Any:
-    _task(task_id)
-    raise not_found(f"task variable with name {name} does not exist")
+    return variable(task_id, name)
 
 
 def identity_links(task_id: str) -> Any:
@@ -195,8 +256,38 @@ def routes(bp: Blueprint) -> None:
     add("/task/<task_id>/submit-form", "task_submit", complete, methods=["POST"])
     add("/task/<task_id>/variables", "task_vars", variables, methods=["GET"])
     add("/task/<task_id>/variables/<name>", "task_var", variable, methods=["GET"])
+    add("/task/<task_id>/variables", "task_vars_modify", modify_variables, methods=["POST"])
+    add("/task/<task_id>/variables/<name>", "task_var_put", put_variable, methods=["PUT"])
+    add("/task/<task_id>/variables/<name>", "task_var_delete", delete_variable, methods=["DELETE"])
+    add("/task/<task_id>/variables/<name>/data", "task_var_data", variable_data, methods=["GET"])
+    add(
+        "/task/<task_id>/variables/<name>/data",
+        "task_var_upload",
+        upload_variable,
+        methods=["POST"],
+    )
+    add(
+        "/task/<task_id>/localVariables/<name>/data",
+        "task_lvar_data",
+        variable_data,
+        methods=["GET"],
+    )
+    add(
+        "/task/<task_id>/localVariables/<name>/data",
+        "task_lvar_upload",
+        upload_variable,
+        methods=["POST"],
+    )
     add("/task/<task_id>/localVariables", "task_lvars", local_variables, methods=["GET"])
+    add("/task/<task_id>/localVariables", "task_lvars_modify", modify_variables, methods=["POST"])
     add("/task/<task_id>/localVariables/<name>", "task_lvar", local_variable, methods=["GET"])
+    add("/task/<task_id>/localVariables/<name>", "task_lvar_put", put_variable, methods=["PUT"])
+    add(
+        "/task/<task_id>/localVariables/<name>",
+        "task_lvar_delete",
+        delete_variable,
+        methods=["DELETE"],
+    )
     add("/task/<task_id>/identity-links", "task_links", identity_links, methods=["GET"])
     add("/task/<task_id>/form-variables", "task_formvars", form_variables, methods=["GET"])
     add("/task/<task_id>/form", "task_form", form, methods=["GET"])
