@@ -1216,6 +1216,31 @@ class Engine:
                     names.setdefault(element, " ".join(str(label).split()))
         return names
 
+    def element_states(self, actor: Actor, instance_id: str) -> tuple[set[str], set[str]]:
+        """Element ids the instance has passed and those waiting now (user tasks, jobs, armed
+        timers, awaited messages), read from its workflow state: the history names tasks and
+        jobs only, not the gateways, events and end event a diagram should also mark."""
+        with self.sessions() as s:
+            agency = self.agency(s, actor.agency)
+            inst = self._instance(s, agency.id, instance_id)
+            did = inst.definition_id
+            spec, subs = self.serializer.load_spec(
+                did, lambda: self._definition_row(s, did).spec_json
+            )
+            # a fresh copy, never the live object a step may be using
+            wf = self.serializer.load_state(inst.state_json, spec, subs)
+        done: set[str] = set()
+        waiting: set[str] = set()
+        for task in wf.get_tasks():
+            element = getattr(task.task_spec, "bpmn_id", None)
+            if not element:
+                continue
+            if task.state == TaskState.COMPLETED:
+                done.add(element)
+            elif task.state in (TaskState.READY, TaskState.STARTED, TaskState.WAITING):
+                waiting.add(element)
+        return done - waiting, waiting
+
     # ------------------------------------------------------------------ human tasks
     def _may_work(self, actor: Actor, t: HumanTask) -> bool:
         if actor.is_admin:

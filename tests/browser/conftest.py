@@ -8,7 +8,7 @@ What a browser test gets:
   session cookies allowed over plain http.
 - ``live_server``: the base URL (``http://127.0.0.1:<port>``) of that app served by a threaded
   werkzeug server in a background thread, stopped after the test.
-- ``browser`` (one Chromium per session, ``/usr/bin/chromium``; skipped with a reason when it is
+- ``browser`` (one Chromium per test module, ``/usr/bin/chromium``; skipped with a reason when it is
   missing, failed when ``SOPFLOW_REQUIRE_INTEGRATION=1``), ``context`` and ``page`` (a fresh
   context per test, so no cookies leak between tests; ``context.new_page()`` gives a second
   person's window in the same login, ``browser.new_context()`` another login).
@@ -66,8 +66,10 @@ def live_server(app: Any) -> Iterator[str]:
         thread.join(5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # module, not session: Playwright's sync API keeps an asyncio loop running in this thread
+    # while it is open, and later tests (the Camunda clients) need asyncio.run()
     if not CHROMIUM.exists():
         unavailable(f"Chromium is not installed at {CHROMIUM} (Debian package chromium)")
     if not (VENDOR / "viewer.js").exists() or not (VENDOR / "modeler.js").exists():

@@ -356,3 +356,19 @@ def test_element_names_cover_subprocesses_for_timelines(engine, admin):
     assert names["review_name"] == "Periksa subdomain dan disposisi ke staf teknis"
     with pytest.raises(NotFound):
         engine.element_names(actor("x", "pekalongan", "admin"), definition.id)
+
+
+def test_element_states_mark_gateways_events_and_the_end_reached(engine, admin):
+    engine.deploy(admin, [("route.bpmn", bpmn("route.bpmn"))])
+    inst = engine.start(APPLICANT, "route_demo", variables={"route": "slow"})
+    assert engine.element_states(admin, inst.id) == ({"s"}, {"check"})
+    (task,) = engine.inbox(OFFICER, instance_id=inst.id)
+    engine.complete_task(OFFICER, task.id, {})
+    (task,) = engine.inbox(OFFICER, instance_id=inst.id)
+    engine.complete_task(OFFICER, task.id, {})
+    done, waiting = engine.element_states(admin, inst.id)
+    # the default path: the gateway and the end it leads to, not the other branch
+    assert waiting == set()
+    assert done == {"s", "check", "gw", "slow", "e2"}
+    with pytest.raises(NotFound):
+        engine.element_states(actor("x", "pekalongan", "admin"), inst.id)

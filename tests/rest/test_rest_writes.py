@@ -19,32 +19,9 @@ from camunda_client.clients.dto import AuthData
 from camunda_client.clients.engine.dto import GetTaskVariableDTO, UpdateTaskVariableDTO
 from camunda_client.clients.engine.schemas.body import UpdateProcessVariablesSchema
 from rest_support import PASSWORD
+from support import CORPUS
 
-GATEWAY = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="D" targetNamespace="x">
-  <bpmn:process id="rest_route" name="Route" isExecutable="true">
-    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="check" name="Check" camunda:candidateGroups="technical_officer">
-      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
-    <bpmn:exclusiveGateway id="gw" default="f_no"><bpmn:incoming>f2</bpmn:incoming>
-      <bpmn:outgoing>f_yes</bpmn:outgoing><bpmn:outgoing>f_no</bpmn:outgoing></bpmn:exclusiveGateway>
-    <bpmn:userTask id="fast" name="Fast" camunda:candidateGroups="technical_officer">
-      <bpmn:incoming>f_yes</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
-    <bpmn:userTask id="slow" name="Slow" camunda:candidateGroups="technical_officer">
-      <bpmn:incoming>f_no</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing></bpmn:userTask>
-    <bpmn:endEvent id="e1"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
-    <bpmn:endEvent id="e2"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="check" />
-    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="gw" />
-    <bpmn:sequenceFlow id="f_yes" sourceRef="gw" targetRef="fast">
-      <bpmn:conditionExpression>${route == "fast"}</bpmn:conditionExpression></bpmn:sequenceFlow>
-    <bpmn:sequenceFlow id="f_no" sourceRef="gw" targetRef="slow" />
-    <bpmn:sequenceFlow id="f3" sourceRef="fast" targetRef="e1" />
-    <bpmn:sequenceFlow id="f4" sourceRef="slow" targetRef="e2" />
-  </bpmn:process>
-</bpmn:definitions>
-"""
+GATEWAY = (CORPUS / "route.bpmn").read_bytes()  # a user task, then a gateway on ${route}
 
 
 @pytest.fixture
@@ -59,7 +36,7 @@ def route(server: str, users: dict[str, str], http: Any, deployed: dict[str, Any
 
     def start(user: str, variables: dict[str, Any]) -> str:
         got = http(user).post(
-            f"{server}/process-definition/key/rest_route/start",
+            f"{server}/process-definition/key/route_demo/start",
             json={"variables": {k: {"value": v} for k, v in variables.items()}},
             timeout=5,
         )

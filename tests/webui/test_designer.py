@@ -316,9 +316,11 @@ def test_request_diagram_routes_follow_the_request_page_rules(
     assert xml.status_code == 200 and xml.get_data() == KUDUS
     assert "sandbox" in xml.headers["Content-Security-Policy"]
     state = ani.get(f"/permohonan/{iid}/diagram.json").get_json()
-    assert state["current"] == ["dispose_to_division"]
+    # the task waiting, with the deadline timer armed on it
+    assert state["current"] == ["dispose_to_division", "step2_timer"]
     assert {"start_request", "generate_register", "send_received"} <= set(state["done"])
     assert "sign_and_dispose" not in state["done"]
+
     page = ani.get(f"/permohonan/{iid}").get_data(as_text=True)
     assert f"/permohonan/{iid}/diagram.xml" in page and "js/request-diagram.js" in page
     # another applicant of the same agency: not theirs

@@ -17,10 +17,9 @@ from flask import (
     render_template,
     url_for,
 )
-from sqlalchemy import select
 
 from engine.errors import FormValidationError, NotFound
-from engine.models import HumanTask, ProcessDefinition, ProcessInstance
+from engine.models import ProcessDefinition, ProcessInstance
 
 from .. import formview
 from ..auth import login_required
@@ -186,60 +185,16 @@ def diagram_xml(instance_id: str) -> Any:
 @bp.get("/permohonan/<instance_id>/diagram.json")
 @login_required
 def diagram_state(instance_id: str) -> Any:
-    """Element ids to highlight: steps done (from the history) and steps waiting now (open
-    human tasks, jobs waiting for or held by a worker)."""
+    """Element ids to highlight: what the request has passed (its workflow state, and the
+    history for steps inside subprocesses) and what it waits on now, whoever's task it is —
+    the applicant sees where the request waits."""
     inst = visible_instance(instance_id)
-    history = engine().history(g.actor, inst.id)
-    done = [h.element_id for h in history if h.kind in DONE_KINDS and h.element_id]
-    # every open task of the request, not only those this user may work on (inbox() filters
-    # by group): the applicant sees where the request waits
-    with engine().sessions() as s:
-        current = list(
-            s.scalars(
-                select(HumanTask.element_id).where(
-                    HumanTask.agency_id == g.user.agency_id,
-                    HumanTask.instance_id == inst.id,
-                    HumanTask.state == "open",
-                )
-            )
-        )
-    if inst.state == "running":
-        current += [
-            j.element_id
-            for j in engine().external_tasks(g.actor, instance_id=inst.id)
-            if j.state in ("available", "locked", "incident")
-        ]
-    if any(h.kind == "instance_started" for h in history):
-        plain, every = start_events(inst.definition_id)
-        if not set(done) & set(every):  # a message start is already named by its event
-            done += plain
+    passed = {
+        h.element_id
+        for h in engine().history(g.actor, inst.id)
+        if h.kind in DONE_KINDS and h.element_id
+    }
+    done, waiting = engine().element_states(g.actor, inst.id)
     return jsonify(
-        done=sorted(set(done) - set(current)), current=sorted(set(current)), state=inst.state
+        done=sorted((done | passed) - waiting), current=sorted(waiting), state=inst.state
     )
-
-
-def start_events(definition_id: str) -> tuple[list[str], list[str]]:
-    """The process's own start events: the plain ones (no event definition) and all of them.
-    The history does not name the start event of a request filed from its start form."""
-    from engine.validation import safe_parse
-
-    with engine().sessions() as s:
-        d = s.get(ProcessDefinition, definition_id)
-        if d is None or d.agency_id != g.user.agency_id:
-            return [], []
-        xml = d.xml.encode("utf-8")
-        key = d.key
-    bpmn = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
-    plain: list[str] = []
-    every: list[str] = []
-    for proc in safe_parse(xml).getroot().iter(f"{bpmn}process"):
-        if proc.get("id") != key:
-            continue
-        for start in proc.findall(f"{bpmn}startEvent"):
-            sid = start.get("id")
-            if not sid:
-                continue
-            every.append(sid)
-            if not [c for c in start if str(c.tag).endswith("EventDefinition")]:
-                plain.append(sid)
-    return plain, every
