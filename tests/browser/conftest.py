@@ -6,8 +6,8 @@ What a browser test gets:
   tests/app_fixtures.py (the app on the suite's database with its frozen clock and no built-in
   workers; service tasks are played by ``work``, or by a test's own worker threads), with
   session cookies allowed over plain http.
-- ``live_server``: the base URL (``http://127.0.0.1:<port>``) of that app served by a threaded
-  werkzeug server in a background thread, stopped after the test.
+- ``live_server``: the base URL (``http://127.0.0.1:<port>``) of that app served by waitress (as
+  ``sopflow serve`` does) in a background thread, stopped after the test.
 - ``browser`` (one Chromium per test module, ``/usr/bin/chromium``; skipped with a reason when it is
   missing, failed when ``SOPFLOW_REQUIRE_INTEGRATION=1``), ``context`` and ``page`` (a fresh
   context per test, so no cookies leak between tests; ``context.new_page()`` gives a second
@@ -28,7 +28,6 @@ Every test here is marked ``integration`` automatically. Test modules import hel
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,8 @@ from app_fixtures import app, cheap_scrypt, deploy, engine, make_user, work  # n
 from browser_support import CHROMIUM, PASSWORD, VENDOR, ConsoleLog
 from browser_support import login as login_with
 from support import unavailable
-from werkzeug.serving import make_server
+
+from web.rest.server import start_in_thread
 
 
 @pytest.fixture
@@ -55,15 +55,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture
 def live_server(app: Any) -> Iterator[str]:
-    """The app on a loopback port; the base URL, without a trailing slash."""
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
+    """The app served as ``sopflow serve`` serves it (waitress) on a loopback port; the base
+    URL, without a trailing slash."""
+    srv = start_in_thread(app, threads=8)
     try:
-        yield f"http://127.0.0.1:{srv.server_port}"
+        yield f"http://127.0.0.1:{srv.port}"
     finally:
         srv.shutdown()
-        thread.join(5)
+        srv.thread.join(5)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")
