@@ -78,7 +78,10 @@ def test_only_analysts_and_admins_reach_the_designer(office: Any, client_for: An
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'data-open-key="kudus"' in html and 'data-open-key="tapin"' not in html
-    assert client_for("adi").get("/desain/").status_code == 200
+    assert "/admin/versi/kudus" not in html  # an administrator's page: no link for analysts
+    admin_page = client_for("adi").get("/desain/")
+    assert admin_page.status_code == 200
+    assert "/admin/versi/kudus" in admin_page.get_data(as_text=True)
     assert client_for("ani").get("/desain/", follow_redirects=False).status_code == 403
 
 
