@@ -129,6 +129,9 @@ EN: dict[str, str] = {
     "Tugas terbuka": "Open tasks",
     "Sisa %(n)s hari kerja": "%(n)s working days left",
     "Laporan": "Reports",
+    "Dipegang": "Claimed",
+    "Diambil oleh saya": "Claimed by me",
+    "Saring": "Filter",
     "Desain": "Design",
     "Admin": "Admin",
 }

@@ -380,3 +380,28 @@ def test_sensitive_letters_are_for_officers_only(
     kadis = client_for("kadis")
     assert "kredensial.pdf" in kadis.get(f"/permohonan/{iid}").get_data(as_text=True)
     assert kadis.get(f"/lampiran/{att_id}").status_code == 200
+
+
+def test_inbox_filters_by_holder_and_service(office: Any, client_for: Any, work: Any) -> None:
+    ani = client_for("ani")
+    file_request(ani)
+    file_request(ani, {**REQUEST, "subdomain": "dinkes"})
+    work("kudus", OUTPUTS)
+    kadis = client_for("kadis")
+    html = kadis.get("/tugas").get_data(as_text=True)
+    ids = sorted(set(re.findall(r'href="/tugas/([0-9a-f-]{36})"', html)))
+    assert len(ids) == 2
+    post(kadis, f"/tugas/{ids[0]}/ambil")
+
+    def shown(query: str) -> set[str]:
+        page = kadis.get(f"/tugas?{query}").get_data(as_text=True)
+        return set(re.findall(r'href="/tugas/([0-9a-f-]{36})"', page))
+
+    assert shown("pegang=saya") == {ids[0]}
+    assert shown("pegang=belum") == {ids[1]}
+    assert shown("pegang=") == set(ids)
+    assert shown("layanan=kudus") == set(ids)
+    assert shown("layanan=tapin") == set()  # another service: nothing of this one
+    assert shown("pegang=siapa-saja") == set(ids)  # an unknown value filters nothing
+    page = kadis.get("/tugas?pegang=saya&layanan=kudus").get_data(as_text=True)
+    assert '<option value="saya" selected>' in page and '<option value="kudus" selected>' in page

@@ -52,21 +52,45 @@ def workable_task(task_id: str) -> HumanTask:
     return t
 
 
+HOLDER_FILTERS = ("saya", "belum")  # claimed by me, not claimed by anyone
+
+
 @bp.get("/tugas")
 @login_required
 def index() -> Any:
+    """The inbox with filters an office uses all day: overdue only, claimed by me or by nobody,
+    one service. Filters are plain GET parameters, so a filtered inbox can be bookmarked."""
     overdue_only = request.args.get("terlambat") == "1"
+    holder = request.args.get("pegang", "")
+    holder = holder if holder in HOLDER_FILTERS else ""
+    service = request.args.get("layanan", "")
     tasks = engine().inbox(g.actor, overdue=overdue_only)
     wanted = {t.instance_id for t in tasks}
     instances = {
         i.id: i for i in engine().instances(g.actor, state="running", limit=2000) if i.id in wanted
     }
+    services = sorted(
+        {(i.definition.key, i.definition.name or i.definition.key) for i in instances.values()}
+    )
+    if holder == "saya":
+        tasks = [t for t in tasks if t.assignee == g.user.username]
+    elif holder == "belum":
+        tasks = [t for t in tasks if not t.assignee]
+    if service:
+        tasks = [
+            t
+            for t in tasks
+            if t.instance_id in instances and instances[t.instance_id].definition.key == service
+        ]
     return render_template(
         "inbox/index.html",
         tasks=tasks,
         instances=instances,
         now=engine().now(),
         overdue_only=overdue_only,
+        holder=holder,
+        service=service,
+        services=services,
     )
 
 
