@@ -1840,29 +1840,29 @@ class Engine:
             if inc.external_task_id:
                 job = s.get(ExternalTask, inc.external_task_id)
                 if job is not None:
-                    job.state = "available"
                     job.retries = retries if retries is not None else self.settings.default_retries
-                    job.available_at = now
-                    job.worker_id = None
-                    job.lock_expires_at = None
+                    _requeue(job, now)
             else:
                 s.execute(
                     update(ProcessInstance)
                     .where(ProcessInstance.id == inc.instance_id)
                     .values(next_timer_at=now, lock_version=ProcessInstance.lock_version + 1)
                 )
-            inc.resolved_at = now
-            inc.resolved_by = actor.username
-            self._history(
-                s,
-                agency.id,
-                "incident_retried",
-                actor.username,
-                instance_id=inc.instance_id,
-                element_id=inc.element_id,
-                data={"incident_id": inc.id, "message": inc.message},
-            )
+            self._resolve_incident(s, inc, actor, now)
             return inc
+
+    def _resolve_incident(self, s: Session, inc: Incident, actor: Actor, now: datetime) -> None:
+        inc.resolved_at = now
+        inc.resolved_by = actor.username
+        self._history(
+            s,
+            inc.agency_id,
+            "incident_retried",
+            actor.username,
+            instance_id=inc.instance_id,
+            element_id=inc.element_id,
+            data={"incident_id": inc.id, "message": inc.message},
+        )
 
     # ------------------------------------------------------------------ messages
     @staticmethod
@@ -2133,26 +2133,13 @@ class Engine:
             now = self.now()
             job.retries = retries
             if retries > 0 and job.state == "incident":
-                job.state = "available"
-                job.available_at = now
-                job.worker_id = None
-                job.lock_expires_at = None
+                _requeue(job, now)
                 for inc in s.scalars(
                     select(Incident).where(
                         Incident.external_task_id == job.id, Incident.resolved_at.is_(None)
                     )
                 ):
-                    inc.resolved_at = now
-                    inc.resolved_by = actor.username
-                    self._history(
-                        s,
-                        job.agency_id,
-                        "incident_retried",
-                        actor.username,
-                        instance_id=job.instance_id,
-                        element_id=job.element_id,
-                        data={"incident_id": inc.id, "message": inc.message},
-                    )
+                    self._resolve_incident(s, inc, actor, now)
             s.flush()
             return job
 
@@ -2260,3 +2247,11 @@ def topics_policy(known: Iterable[str], external: Iterable[str] = ()) -> TopicPo
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _requeue(job: ExternalTask, now: datetime) -> None:
+    """Back in the queue for any worker, at once."""
+    job.state = "available"
+    job.available_at = now
+    job.worker_id = None
+    job.lock_expires_at = None
