@@ -59,8 +59,21 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))] * 1000
 
 
-def _database(tmp: Path) -> str:
-    url = f"sqlite:///{tmp}/bench.db"
+def _database(tmp: Path, pg_admin_url: str | None = None) -> str:
+    """A fresh database: SQLite in ``tmp``, or a new PostgreSQL database next to
+    ``pg_admin_url`` (the server and this process then share no file cache)."""
+    if pg_admin_url:
+        from sqlalchemy import create_engine, text
+
+        name = f"sopflow_bench_{os.getpid()}"
+        admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = pg_admin_url.rsplit("/", 1)[0] + f"/{name}"
+    else:
+        url = f"sqlite:///{tmp}/bench.db"
     upgrade(url)
     sessions = make_sessions(make_db(url))
     with sessions.begin() as s:
@@ -123,9 +136,16 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=400)
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--in-thread", action="store_true", help="serve from a thread of this process")
+    ap.add_argument(
+        "--postgresql",
+        metavar="ADMIN_URL",
+        help="a new PostgreSQL database next to this one instead of SQLite "
+        "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)",
+    )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sopflow-bench-rest-"))
-    url = _database(tmp)
+    url = _database(tmp, args.postgresql)
+    print(f"database: {url.split('@')[-1]}")
     app = create_app(
         {
             "DATABASE_URL": url,
@@ -251,6 +271,23 @@ def main() -> None:
     )
     stop()
     print(f"goal: HTTP adds <= 2 ms p50 per completion: {'met' if added <= 2.0 else 'NOT met'}")
+    if args.postgresql:
+        _drop(args.postgresql, url, engine)
+
+
+def _drop(admin_url: str, url: str, engine: Any) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine.sessions.kw["bind"].dispose()
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+            {"n": name},
+        )
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
 
 
 if __name__ == "__main__":
