@@ -291,6 +291,26 @@ class Engine:
             )
         )
 
+    def _task_history(
+        self,
+        s: Session,
+        t: HumanTask,
+        kind: str,
+        actor: str | None,
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
+        """A history event about one human task: its request, element and id go with it."""
+        self._history(
+            s,
+            t.agency_id,
+            kind,
+            actor,
+            instance_id=t.instance_id,
+            element_id=t.element_id,
+            task_id=t.id,
+            data=data,
+        )
+
     # ------------------------------------------------------------------ deployments
     def parse(self, filename: str, data: bytes) -> ParsedDiagram:
         return parse_diagram(data, filename, self.topics)
@@ -1285,16 +1305,7 @@ class Engine:
                 raise Conflict(
                     "Someone else claimed the task first", "Tugas sudah diambil orang lain"
                 )
-            self._history(
-                s,
-                agency.id,
-                "task_claimed",
-                actor.username,
-                instance_id=t.instance_id,
-                element_id=t.element_id,
-                task_id=t.id,
-                data={"assignee": target},
-            )
+            self._task_history(s, t, "task_claimed", actor.username, {"assignee": target})
             t.assignee = target
             return t
 
@@ -1308,15 +1319,7 @@ class Engine:
                     "Hanya pemegang tugas atau administrator yang dapat melepasnya",
                 )
             t.assignee = None
-            self._history(
-                s,
-                agency.id,
-                "task_unclaimed",
-                actor.username,
-                instance_id=t.instance_id,
-                element_id=t.element_id,
-                task_id=t.id,
-            )
+            self._task_history(s, t, "task_unclaimed", actor.username)
             return t
 
     def complete_task(
@@ -1368,16 +1371,7 @@ class Engine:
                 ht.state = "completed"
                 ht.completed_at = self.now()
                 ht.completed_by = actor.username
-                self._history(
-                    s,
-                    agency.id,
-                    "task_completed",
-                    actor.username,
-                    instance_id=inst.id,
-                    element_id=ht.element_id,
-                    task_id=ht.id,
-                    data={"values": clean},
-                )
+                self._task_history(s, ht, "task_completed", actor.username, {"values": clean})
                 self._advance(s, agency, inst, wf, actor.username, since=since)
                 return inst
 
@@ -2006,15 +2000,7 @@ class Engine:
                 ):
                     ht.state = "cancelled"
                     ht.completed_at = now
-                    self._history(
-                        s,
-                        agency.id,
-                        "task_cancelled",
-                        actor.username,
-                        instance_id=inst.id,
-                        element_id=ht.element_id,
-                        task_id=ht.id,
-                    )
+                    self._task_history(s, ht, "task_cancelled", actor.username)
                 s.execute(delete(ExternalTask).where(ExternalTask.instance_id == inst.id))
                 s.execute(
                     update(Incident)
