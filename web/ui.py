@@ -4,6 +4,7 @@ blueprints (auth, requests, inbox, files), template helpers and the error pages.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,6 +51,15 @@ def local_time(value: datetime | None, fmt: str = "%d-%m-%Y %H:%M") -> str:
     tz = ZoneInfo(g.user.timezone if g.get("user") else "Asia/Jakarta")
     local = value.astimezone(tz)
     return f"{local.strftime(fmt)} {local.tzname() or ''}".strip()
+
+
+def diagram_assets_built(app: Flask) -> bool:
+    """Whether ``make assets`` built the bpmn-js bundles (it needs nodejs and npm; without them
+    the app runs and the diagram viewer and modeler say they are not installed)."""
+    static = Path(app.static_folder or "")
+    return (static / "vendor" / "viewer.js").is_file() and (
+        static / "vendor" / "modeler.js"
+    ).is_file()
 
 
 def _bool_setting(value: Any, default: bool) -> bool:
@@ -105,4 +115,5 @@ def register(app: Flask) -> None:
         HISTORY_LABELS=HISTORY_LABELS,
         STATE_LABELS=STATE_LABELS,
         endpoints=lambda: app.view_functions.keys(),
+        diagram_assets=lambda: diagram_assets_built(app),
     )

@@ -120,8 +120,11 @@ def test_posts_without_csrf_are_refused(office: Any, client_for: Any, engine: An
 
 # -- drafts --------------------------------------------------------------------------------------
 def test_opening_a_deployed_version_makes_a_draft_of_its_xml(
-    office: Any, client_for: Any, engine: Any
+    office: Any, client_for: Any, engine: Any, monkeypatch: Any
 ) -> None:
+    from web import ui
+
+    monkeypatch.setattr(ui, "diagram_assets_built", lambda app: True)  # as after make assets
     ana = client_for("ana")
     draft_id = open_draft(ana, engine)
     r = ana.get(f"/desain/draf/{draft_id}/xml")
@@ -310,8 +313,11 @@ def file_kudus(engine: Any, username: str) -> str:
 
 
 def test_request_diagram_routes_follow_the_request_page_rules(
-    office: Any, client_for: Any, engine: Any, work: Any
+    office: Any, client_for: Any, engine: Any, work: Any, monkeypatch: Any
 ) -> None:
+    from web import ui
+
+    monkeypatch.setattr(ui, "diagram_assets_built", lambda app: True)  # as after make assets
     iid = file_kudus(engine, "ani")
     work("kudus")
     ani = client_for("ani")
@@ -331,3 +337,21 @@ def test_request_diagram_routes_follow_the_request_page_rules(
         assert client_for("bayu").get(url).status_code == 404
         assert client_for("tina").get(url).status_code == 404
         assert client_for("kadis").get(url).status_code == 200
+
+
+def test_without_built_assets_the_pages_say_so_and_keep_working(
+    office: Any, client_for: Any, engine: Any, work: Any, monkeypatch: Any
+) -> None:
+    """A machine without nodejs/npm: no bundles, yet requests and drafts still work."""
+    from web import ui
+
+    monkeypatch.setattr(ui, "diagram_assets_built", lambda app: False)
+    iid = file_kudus(engine, "ani")
+    page = client_for("ani").get(f"/permohonan/{iid}").get_data(as_text=True)
+    assert "vendor/viewer.js" not in page and "sf-request-diagram" not in page
+    assert "Riwayat" in page  # the text timeline stays
+    ana = client_for("ana")
+    draft = open_draft(ana, engine)
+    html = ana.get(f"/desain/draf/{draft}").get_data(as_text=True)
+    assert 'id="sf-no-assets"' in html and "vendor/modeler.js" not in html
+    assert f"/desain/draf/{draft}/unduh" in html  # download and upload remain

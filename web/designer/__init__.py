@@ -40,6 +40,11 @@ bp = Blueprint("designer", __name__, url_prefix="/desain")
 engine_errors(bp)
 
 EN = {
+    "Pemodel web belum terpasang di server ini (make assets memerlukan nodejs dan npm). Anda "
+    "tetap dapat mengunduh draf, menyuntingnya di Camunda Modeler lalu mengunggahnya kembali.": (
+        "The web modeler is not installed on this server (make assets needs nodejs and npm). "
+        "You can still download the draft, edit it in Camunda Modeler and upload it again."
+    ),
     "Desain proses": "Process design",
     "Proses yang berjalan": "Deployed processes",
     "Kunci": "Key",
