@@ -58,3 +58,16 @@ def one_task_bpmn(
   </bpmn:process>
 </bpmn:definitions>
 """.encode()
+
+
+# What a Kudus work unit types into the start form (files apart): the tests that file a Kudus
+# request through the pages or the engine share it.
+KUDUS_REQUEST = {
+    "opd_name": "Dinas Pendidikan, Kepemudaan dan Olahraga",
+    "letter_number": "421/1187/23.01/2026",
+    "letter_date": "2026-11-20",
+    "subdomain": "disdikpora",
+    "purpose": "Website informasi PPDB",
+    "applicant_email": "ani@disdikpora.kuduskab.go.id",
+    "applicant_phone": "0291-438921",
+}

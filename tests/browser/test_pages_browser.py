@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from browser_support import ROOT, screenshot
+from support import KUDUS_REQUEST
 
 from engine.actors import Actor
 from engine.runtime import TopicRequest
@@ -37,13 +38,7 @@ OUTPUTS = {
     "dns.create": {"fqdn": "disdikpora.kuduskab.go.id"},
 }
 REQUEST = {
-    "opd_name": "Dinas Pendidikan, Kepemudaan dan Olahraga",
-    "letter_number": "421/1187/23.01/2026",
-    "letter_date": "2026-11-20",
-    "subdomain": "disdikpora",
-    "purpose": "Website informasi PPDB",
-    "applicant_email": "ani@disdikpora.kuduskab.go.id",
-    "applicant_phone": "0291-438921",
+    **KUDUS_REQUEST,
     "letter_file": "att:00000000-0000-0000-0000-000000000001",
     "form_file": "att:00000000-0000-0000-0000-000000000002",
 }

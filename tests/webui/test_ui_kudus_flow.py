@@ -9,21 +9,14 @@ import re
 from typing import Any
 
 import pytest
+from support import KUDUS_REQUEST
 from ui_support import post
 
 from engine.actors import Actor
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 FORM_PDF = b"%PDF-1.7\n% formulir bertanda tangan\n%%EOF\n"
-REQUEST = {
-    "opd_name": "Dinas Pendidikan, Kepemudaan dan Olahraga",
-    "letter_number": "421/1187/23.01/2026",
-    "letter_date": "2026-11-20",
-    "subdomain": "disdikpora",
-    "purpose": "Website informasi PPDB",
-    "applicant_email": "ani@disdikpora.kuduskab.go.id",
-    "applicant_phone": "0291-438921",
-}
+REQUEST = KUDUS_REQUEST
 OUTPUTS = {
     "letter.generate": {"letter_pdf": "sha256:register-disposisi-77"},
     "subdomain.check": {"name_available": True, "name_reason": "", "name_suggestions": ""},
