@@ -201,6 +201,11 @@ class Forms:
     def readonly(task: HumanTask) -> list[str]:
         return [f["id"] for f in task.form["fields"] if "readonly" in (f["constraints"] or {})]
 
+    @classmethod
+    def shape(cls, task: HumanTask) -> tuple[list[str], list[str], list[str]]:
+        """Field ids, read-only ones and required ones, to compare with one constant."""
+        return cls.ids(task), cls.readonly(task), cls.required(task)
+
 
 @pytest.fixture
 def forms() -> Forms:

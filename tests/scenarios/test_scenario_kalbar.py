@@ -20,6 +20,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
+from scenario_support import NAME_OK, RENAME_FORM
 
 from engine.actors import Actor
 from engine.errors import FormValidationError
@@ -91,7 +92,6 @@ REVIEW_FIELDS = [
     "documents_complete",
     "return_reason",
 ]
-NAME_OK = {"name_available": True, "name_reason": "", "name_suggestions": ""}
 NAME_TAKEN = {
     "name_available": False,
     "name_reason": "Label 'data-bappeda' sudah terdaftar",
@@ -248,9 +248,7 @@ def test_name_taken_then_renamed(drive, clock, forms):
         ["applicant"],
         "Perangkat Daerah (PD) / UPT",
     )
-    assert forms.ids(t) == ["name_reason", "name_suggestions", "subdomain"]
-    assert forms.readonly(t) == ["name_reason", "name_suggestions"]
-    assert forms.required(t) == ["subdomain"]
+    assert forms.shape(t) == RENAME_FORM
     assert d.engine.inbox(OTHER_APPLICANT) == []
     d.refused(OTHER_APPLICANT, t, {"subdomain": "databappeda"})
     d.refused(KABID, t, {"subdomain": "databappeda"})

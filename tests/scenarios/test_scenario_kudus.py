@@ -20,6 +20,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from scenario_support import NAME_OK, RENAME_FORM
 
 from engine.actors import Actor
 from engine.errors import FormValidationError
@@ -62,7 +63,6 @@ START_FIELDS = [
     "applicant_email",
     "applicant_phone",
 ]
-NAME_OK = {"name_available": True, "name_reason": "", "name_suggestions": ""}
 NAME_TAKEN = {
     "name_available": False,
     "name_reason": "disdikpora.kuduskab.go.id sudah aktif",
@@ -266,9 +266,7 @@ def test_name_already_used_then_renamed(drive, clock, forms):
         "Pemohon",
         None,
     )
-    assert forms.ids(t) == ["name_reason", "name_suggestions", "subdomain"]
-    assert forms.readonly(t) == ["name_reason", "name_suggestions"]
-    assert forms.required(t) == ["subdomain"]
+    assert forms.shape(t) == RENAME_FORM
     assert d.engine.inbox(OTHER_APPLICANT) == []
     d.refused(OTHER_APPLICANT, t, {"subdomain": "disdikpora-kudus"})
     d.refused(KASI, t, {"subdomain": "disdikpora-kudus"})

@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from scenario_support import NAME_OK
 
 from engine.actors import Actor
-
-NAME_OK = {"name_available": True, "name_reason": "", "name_suggestions": ""}
 
 TAPIN_CREATE = {
     "service_type": "create",

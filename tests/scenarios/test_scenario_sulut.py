@@ -20,6 +20,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
+from scenario_support import NAME_OK, RENAME_FORM
 
 from engine.actors import Actor
 from engine.errors import FormValidationError
@@ -78,7 +79,6 @@ START_REQUIRED = [
     "applicant_phone",
 ]
 VERIFY_FIELDS = START_FIELDS[:10] + ["documents_complete", "return_reason"]
-NAME_OK = {"name_available": True, "name_reason": "", "name_suggestions": ""}
 NAME_TAKEN = {
     "name_available": False,
     "name_reason": "Sudah dipakai Dinas Pariwisata lama",
@@ -433,9 +433,7 @@ def test_name_taken_then_renamed(drive, clock, forms):
         ["applicant"],
         "Perangkat Daerah (Pemohon)",
     )
-    assert forms.ids(t) == ["name_reason", "name_suggestions", "subdomain"]
-    assert forms.readonly(t) == ["name_reason", "name_suggestions"]
-    assert forms.required(t) == ["subdomain"]
+    assert forms.shape(t) == RENAME_FORM
     d.refused(OTHER_APPLICANT, t, {"subdomain": "pariwisata"})
     d.refused(OFFICER, t, {"subdomain": "pariwisata"})
     d.isolated(inst, t)

@@ -18,6 +18,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from scenario_support import NAME_OK
 
 from engine.actors import Actor
 from engine.errors import FormValidationError
@@ -126,7 +127,6 @@ RESUBMIT_FIELDS = [
     "business_process_file",
     "api_integration",
 ]
-NAME_OK = {"name_available": True, "name_reason": "", "name_suggestions": ""}
 NAME_TAKEN = {
     "name_available": False,
     "name_reason": "Nama sudah dipakai",
