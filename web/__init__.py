@@ -80,6 +80,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
+        from .security import is_rest
+
+        if is_rest():
+            return response
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response

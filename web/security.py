@@ -55,6 +55,12 @@ def _csrf_ok() -> bool:
     )
 
 
+def is_rest() -> bool:
+    """A request the Camunda REST API answers: its own headers (web/rest/common.py), no
+    session cookie read or written."""
+    return request.blueprint in REST_BLUEPRINTS
+
+
 def register(app: Flask) -> None:
     if app.extensions.get("sopflow.security"):
         return
@@ -74,6 +80,8 @@ def register(app: Flask) -> None:
     def _headers(response: Response) -> Response:
         # registered after create_app's hook, so this runs first and its values win over
         # the factory's defaults; a view that set its own (a stricter CSP on a download) keeps it
+        if is_rest():
+            return response
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
         if session.get("uid") and "Cache-Control" not in response.headers:

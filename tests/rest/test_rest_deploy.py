@@ -175,7 +175,7 @@ def test_bearer_token(server: str, users: dict[str, str], app: Any) -> None:
     revoke_token(engine, admin, token_id)
     from web.rest import auth
 
-    auth._cache.clear()
+    auth.credential_cache(app).clear()
     gone = requests.get(
         f"{server}/deployment", headers={"Authorization": f"Bearer {token}"}, timeout=5
     )

@@ -35,7 +35,7 @@ from engine.models import User
 
 from .. import passwords
 from ..i18n import LANGUAGES, gettext
-from ..security import rotate_csrf_token
+from ..security import is_rest, rotate_csrf_token
 
 bp = Blueprint("auth", __name__)
 
@@ -139,6 +139,8 @@ def load_user() -> None:
     """``before_request``: ``g.user`` (a :class:`CurrentUser` or None) and ``g.actor``."""
     g.user = None
     g.actor = None
+    if is_rest():  # HTTP Basic or a token, never the cookie
+        return
     uid = session.get("uid")
     if uid is None:
         return

@@ -13,6 +13,7 @@ from . import (
     definitions,
     deployments,
     external_tasks,
+    fastpath,
     history,
     instances,
     messages,
@@ -22,13 +23,11 @@ from . import (
     wellknown,
 )
 from .auth import authenticate
-from .common import has_nul
+from .common import finish, has_nul
 from .errors import RestError, to_response
 
 PREFIXES = {"engine_rest": "/engine-rest", "rest": "/rest"}
 PUBLIC = {"openapi.json", "version"}
-CORS_HEADERS = "Authorization, Content-Type, Accept"
-CORS_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
 
 
 def rest_blueprint(name: str, url_prefix: str) -> Blueprint:
@@ -37,7 +36,7 @@ def rest_blueprint(name: str, url_prefix: str) -> Blueprint:
     @bp.before_request
     def _auth() -> Response | None:
         if request.method == "OPTIONS":
-            return _cors(Response(status=204))
+            return finish(Response(status=204), preflight=True)
         if "\x00" in request.path or has_nul(request.args.to_dict(flat=False)):
             raise RestError(400, "The request contains a NUL character")
         if request.path.rsplit("/", 1)[-1] in PUBLIC:
@@ -49,7 +48,7 @@ def rest_blueprint(name: str, url_prefix: str) -> Blueprint:
     def _after(response: Response) -> Response:
         if request.method == "POST" and response.status_code < 400:
             external_tasks.notify()  # a start, completion or message may have created work
-        return _cors(response)
+        return finish(response)
 
     @bp.errorhandler(Exception)
     def _error(exc: Exception) -> Response:
@@ -79,18 +78,6 @@ def rest_blueprint(name: str, url_prefix: str) -> Blueprint:
     return bp
 
 
-def _cors(response: Response) -> Response:
-    origin = request.headers.get("Origin")
-    if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Credentials"] = "true"
-        response.headers["Vary"] = "Origin"
-    response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
-    response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
-    response.headers["Access-Control-Max-Age"] = "600"
-    return response
-
-
 def _is_rest(path: str) -> bool:
     return any(path == p or path.startswith(p + "/") for p in PREFIXES.values())
 
@@ -115,7 +102,7 @@ def _routing_errors(app: Flask) -> None:
             resp = error_response(
                 404, f"No resource at {request.method} {request.path}", "NotFoundException"
             )
-        return _cors(resp)
+        return finish(resp)
 
     for code, kind in ((404, NotFound), (405, MethodNotAllowed), (400, BadRequest)):
         previous = app.error_handler_spec.get(None, {}).get(code, {}).get(kind)
@@ -134,3 +121,4 @@ def register(app: Flask) -> None:
         app.register_blueprint(rest_blueprint(name, prefix))
     _routing_errors(app)
     wellknown.register(app)
+    fastpath.install(app, PREFIXES.values())

@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import threading
 import time
+from typing import Any
 
 from flask import current_app, g
 from flask import request as flask_request
@@ -23,26 +24,54 @@ def _unauthorized() -> RestError:
     return RestError(401, "Authentication required", "AuthenticationException")
 
 
-_CACHE_S = 10.0  # a revoked token or deactivated user stops within this
-_cache: dict[str, tuple[float, Actor]] = {}
-_cache_lock = threading.Lock()
+class CredentialCache:
+    """Checked credentials for a few seconds, by a digest of the Authorization header, so that
+    busy workers do not pay scrypt on every request. Only successful checks are kept; one cache
+    per app, so two apps in one process (tests) never share a user."""
+
+    TTL_S = 10.0  # a revoked token or deactivated user stops within this
+    MAX = 1000
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Actor]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(header: str) -> str:
+        return hashlib.sha256(header.encode("utf-8", "replace")).hexdigest()
+
+    def get(self, header: str) -> Actor | None:
+        key = self._key(header)
+        with self._lock:
+            hit = self._entries.get(key)
+        return hit[1] if hit and hit[0] > time.monotonic() else None
+
+    def put(self, header: str, found: Actor) -> None:
+        key = self._key(header)
+        with self._lock:
+            if len(self._entries) >= self.MAX:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic() + self.TTL_S, found)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def credential_cache(app: Any) -> CredentialCache:
+    cache = app.extensions.get("sopflow.rest_credentials")
+    if cache is None:
+        cache = app.extensions.setdefault("sopflow.rest_credentials", CredentialCache())
+    return cache
 
 
 def authenticate() -> Actor:
-    """Checked credentials are cached for a few seconds (by a digest of the header), so that
-    busy workers do not pay scrypt on every request."""
     header = flask_request.headers.get("Authorization", "")
-    digest = hashlib.sha256(header.encode("utf-8", "replace")).hexdigest()
-    now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(digest)
-    if hit and hit[0] > now:
-        return hit[1]
-    found = _check(header)
-    with _cache_lock:
-        if len(_cache) > 1000:
-            _cache.clear()
-        _cache[digest] = (now + _CACHE_S, found)
+    cache = credential_cache(current_app)
+    found = cache.get(header)
+    if found is None:
+        found = _check(header)
+        cache.put(header, found)
     return found
 
 

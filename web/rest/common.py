@@ -11,19 +11,54 @@ from engine.runtime import Engine
 
 from .errors import bad_request, body_dict
 
+# What every REST answer carries, on the Flask path and the fast path alike: an API answer is
+# never a page to frame, sniff or keep in a cache (task data), so the UI's longer CSP and
+# browser policies stay off it.
+REST_HEADERS = (
+    ("Cache-Control", "no-store"),
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+)
+CORS_HEADERS = "Authorization, Content-Type, Accept"
+CORS_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
+
+
+def finish(response: Response, preflight: bool = False) -> Response:
+    """The REST headers, and CORS for a browser (Camunda Modeler's ``file://`` origin): the
+    allowed methods and headers only on the preflight, where a browser reads them."""
+    for name, value in REST_HEADERS:
+        response.headers.setdefault(name, value)
+    origin = request.headers.get("Origin")
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+        response.headers["Vary"] = "Origin"
+    if preflight:
+        response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
 
 def engine() -> Engine:
     return current_app.extensions["sopflow"]
 
 
 def no_content() -> Response:
-    return Response(status=204)
+    resp = Response(status=204)
+    del resp.headers["Content-Type"]  # there is no content to have a type
+    return resp
 
 
 def json_body() -> dict[str, Any]:
     if request.method == "GET" or not request.get_data():
         return {}
-    data = request.get_json(silent=True)
+    return checked_body(request.get_json(silent=True))
+
+
+def checked_body(data: Any) -> dict[str, Any]:
+    """A parsed JSON body (None: missing or not JSON) as the object every action expects."""
     if data is None:
         raise bad_request("The request body is not valid JSON")
     if has_nul(data):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Response, jsonify
@@ -15,6 +16,7 @@ from engine.errors import (
     SopflowError,
 )
 
+log = logging.getLogger("sopflow.rest")
 PARSE_PREFIX = "ENGINE-09005 Could not parse BPMN process."
 
 
@@ -33,23 +35,30 @@ def error_response(status: int, message: str, type_: str) -> Response:
 
 
 def to_response(exc: Exception) -> Response:
+    return error_response(*error_parts(exc))
+
+
+def error_parts(exc: Exception) -> tuple[int, str, str]:
+    """Camunda's status, message and exception type for an error, without Flask (the hot
+    paths in fastpath.py answer with the same parts)."""
     if isinstance(exc, RestError):
-        return error_response(exc.status, exc.message, exc.type)
+        return exc.status, exc.message, exc.type
     if isinstance(exc, DeployError):
         located = " ".join(f"{p};" for p in exc.problems) or str(exc)
-        return error_response(400, f"{PARSE_PREFIX} Errors: {located}", "ParseException")
+        return 400, f"{PARSE_PREFIX} Errors: {located}", "ParseException"
     if isinstance(exc, NotFound):
-        return error_response(404, exc.message_en, "InvalidRequestException")
+        return 404, exc.message_en, "InvalidRequestException"
     if isinstance(exc, PermissionDenied):
-        return error_response(403, exc.message_en, "AuthorizationException")
+        return 403, exc.message_en, "AuthorizationException"
     if isinstance(exc, Conflict):
-        return error_response(500, exc.message_en, "OptimisticLockingException")
+        return 500, exc.message_en, "OptimisticLockingException"
     if isinstance(exc, FormValidationError):
         details = "; ".join(f"{e.field}: {e.message_en}" for e in exc.errors)
-        return error_response(400, f"{exc.message_en} ({details})", "FormFieldValidatorException")
+        return 400, f"{exc.message_en} ({details})", "FormFieldValidatorException"
     if isinstance(exc, SopflowError):
-        return error_response(400, exc.message_en, "ProcessEngineException")
-    return error_response(500, str(exc) or type(exc).__name__, "ProcessEngineException")
+        return 400, exc.message_en, "ProcessEngineException"
+    log.error("REST request failed unexpectedly", exc_info=exc)
+    return 500, str(exc) or type(exc).__name__, "ProcessEngineException"
 
 
 def bad_request(message: str) -> RestError:

@@ -12,7 +12,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from engine.runtime import TopicRequest
+from engine.actors import Actor
+from engine.runtime import Engine, TopicRequest
 
 from . import dto
 from .auth import actor, tenant
@@ -176,12 +177,16 @@ def _worker(body: dict[str, Any]) -> str:
 
 
 def complete(task_id: str) -> Any:
-    body = json_body()
+    complete_action(engine(), actor(), task_id, json_body())
+    return no_content()
+
+
+def complete_action(eng: Engine, who: Actor, task_id: str, body: dict[str, Any]) -> None:
+    """``POST /external-task/{id}/complete`` without Flask (also served by fastpath.py)."""
     variables = dto.untyped_map(body.get("variables"))
     variables.update(dto.untyped_map(body.get("localVariables")))
-    engine().complete_external(_worker(body), task_id, variables, agency=tenant())
+    eng.complete_external(_worker(body), task_id, variables, agency=who.agency)
     notify()
-    return no_content()
 
 
 def failure(task_id: str) -> Any:

@@ -7,7 +7,9 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from engine.actors import Actor
 from engine.errors import Conflict, NotFound
+from engine.runtime import Engine
 
 from . import dto, users
 from . import variables as writes
@@ -138,12 +140,20 @@ def assignee(task_id: str) -> Any:
 
 
 def complete(task_id: str) -> Any:
-    body = json_body()
+    result = complete_action(engine(), actor(), task_id, json_body())
+    return no_content() if result is None else jsonify(result)
+
+
+def complete_action(
+    eng: Engine, who: Actor, task_id: str, body: dict[str, Any]
+) -> dict[str, Any] | None:
+    """``POST /task/{id}/complete`` without Flask (also served by fastpath.py): None answers
+    204, a mapping is the JSON body (``withVariablesInReturn``)."""
     values = dto.untyped_map(body.get("variables"))
     # no separate lookup first: the engine reads the task anyway, and a task that is no longer
     # open (its Conflict names the task) is Camunda's "Cannot find task" 404
     try:
-        inst = engine().complete_task(actor(), task_id, values, allow_unknown=True)
+        inst = eng.complete_task(who, task_id, values, allow_unknown=True)
     except NotFound:
         raise not_found(
             f"Cannot complete task {task_id}: Cannot find task with id {task_id}"
@@ -155,8 +165,8 @@ def complete(task_id: str) -> Any:
             f"Cannot complete task {task_id}: Cannot find task with id {task_id}"
         ) from None
     if body.get("withVariablesInReturn") is True:
-        return jsonify(dto.typed_map(inst.variables))
-    return no_content()
+        return dto.typed_map(inst.variables)
+    return None
 
 
 def _variables(task_id: str) -> dict[str, Any]:
