@@ -5,6 +5,8 @@ Run from the repository root (prints numbers, asserts nothing; SQLite in a temp 
     .venv/bin/python bench/rest.py                   # 200 user tasks, 400 external tasks
     .venv/bin/python bench/rest.py --tasks 500 --jobs 1000 --workers 8
     .venv/bin/python bench/rest.py --in-thread       # server in this process (for profiling)
+    .venv/bin/python bench/rest.py --pin             # client on CPU 0, server on CPU 1
+    .venv/bin/python bench/rest.py --ab              # also through Flask (no fast path)
 
 The server is ``sopflow serve --no-workers`` in its own process (waitress, as deployed), so the
 client's threads do not compete with it for this interpreter's GIL; ``--in-thread`` runs the
@@ -12,8 +14,11 @@ same server in a thread of this process instead.
 
 user tasks   latency of one completion: ``Engine.complete_task`` against
              ``POST /engine-rest/task/{id}/complete`` (HTTP Basic, keep-alive), p50 and p95,
-             the two interleaved task by task so drift hits both alike. Each side starts its
-             own instances, so each has its live workflow cached as in normal operation.
+             interleaved task by task so drift hits all alike. Two HTTP clients: ``requests``
+             (what pycamunda and the external-task client send with) and the standard
+             library's ``http.client`` (what HTTP itself costs, without a client library's
+             own Python). Each side starts its own instances, so each has its live workflow
+             cached as in normal operation.
 external     throughput of fetchAndLock + complete with several workers (threads): the engine
              calls against the HTTP endpoints.
 
@@ -23,6 +28,8 @@ The goal is HTTP adding no more than 2 ms p50 per completion.
 from __future__ import annotations
 
 import argparse
+import base64
+import json
 import os
 import platform
 import signal
@@ -33,6 +40,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +110,35 @@ def _database(tmp: Path, pg_admin_url: str | None = None) -> str:
     return url
 
 
-def _serve(url: str, tmp: Path) -> tuple[subprocess.Popen[str], int]:
+FLASK_PATH = "X-Bench-Path"  # --ab: a request with this header skips the fast path
+
+
+def _serve_ab() -> int:
+    """``sopflow serve`` itself, but the completion fast path (web/rest/fastpath.py) is off for
+    requests carrying FLASK_PATH, so that one run compares the two paths side by side. Only
+    this benchmark's own server does this; the product has no such switch per request."""
+    from web import cli
+    from web.rest import fastpath
+
+    installed = fastpath.install
+
+    def install(app: Any, prefixes: Any) -> None:
+        installed(app, prefixes)
+        fast = app.wsgi_app
+
+        def switch(environ: dict[str, Any], start_response: Any) -> Any:
+            app.config["REST_FAST_PATH"] = "HTTP_X_BENCH_PATH" not in environ
+            return fast(environ, start_response)
+
+        app.wsgi_app = switch
+
+    fastpath.install = install  # type: ignore[assignment]
+    return cli.main(["serve", "--no-workers", "--port", "0"])
+
+
+def _serve(
+    url: str, tmp: Path, cpus: set[int] | None, ab: bool = False
+) -> tuple[subprocess.Popen[str], int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOPFLOW_")}
     env.update(
         SOPFLOW_DATABASE_URL=url,
@@ -112,13 +148,16 @@ def _serve(url: str, tmp: Path) -> tuple[subprocess.Popen[str], int]:
         PYTHONPATH=str(ROOT),
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "web.cli", "serve", "--no-workers", "--port", "0"],
+        [sys.executable, str(Path(__file__).resolve()), "--serve-ab"]
+        if ab
+        else [sys.executable, "-m", "web.cli", "serve", "--no-workers", "--port", "0"],
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
     )
     assert proc.stderr is not None
     for line in proc.stderr:
@@ -130,6 +169,23 @@ def _serve(url: str, tmp: Path) -> tuple[subprocess.Popen[str], int]:
     raise SystemExit(f"sopflow serve did not start (exit {proc.wait()})")
 
 
+def http_client(port: int, auth: tuple[str, str]) -> Callable[..., int]:
+    """POST with the standard library on one keep-alive connection; answers the status."""
+    conn = HTTPConnection("127.0.0.1", port)
+    headers = {
+        "Authorization": "Basic " + base64.b64encode(":".join(auth).encode()).decode(),
+        "Content-Type": "application/json",
+    }
+
+    def post(path: str, body: bytes, extra: dict[str, str] | None = None) -> int:
+        conn.request("POST", path, body=body, headers={**headers, **(extra or {})})
+        answer = conn.getresponse()
+        answer.read()
+        return answer.status
+
+    return post
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tasks", type=int, default=200)
@@ -137,12 +193,25 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--in-thread", action="store_true", help="serve from a thread of this process")
     ap.add_argument(
+        "--ab",
+        action="store_true",
+        help="also complete through Flask, without the fast path, in the same run",
+    )
+    ap.add_argument("--serve-ab", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--pin",
+        action="store_true",
+        help="this process on CPU 0, the server on CPU 1 (as if each had its own machine)",
+    )
+    ap.add_argument(
         "--postgresql",
         metavar="ADMIN_URL",
         help="a new PostgreSQL database next to this one instead of SQLite "
         "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)",
     )
     args = ap.parse_args()
+    if args.serve_ab:
+        raise SystemExit(_serve_ab())
     tmp = Path(tempfile.mkdtemp(prefix="sopflow-bench-rest-"))
     url = _database(tmp, args.postgresql)
     print(f"database: {url.split('@')[-1]}")
@@ -168,7 +237,12 @@ def main() -> None:
         port, stop = srv.port, srv.shutdown
         print(f"server: waitress in a thread of this process, {srv.threads} threads")
     else:
-        proc, port = _serve(url, tmp)
+        pin = args.pin and len(os.sched_getaffinity(0)) >= 2
+        if pin:
+            client_cpu, server_cpu = sorted(os.sched_getaffinity(0))[:2]
+            os.sched_setaffinity(0, {client_cpu})
+            print(f"pinned: this process on CPU {client_cpu}, the server on CPU {server_cpu}")
+        proc, port = _serve(url, tmp, {server_cpu} if pin else None, args.ab)
 
         def stop() -> None:
             proc.send_signal(signal.SIGTERM)
@@ -184,27 +258,40 @@ def main() -> None:
     print(f"empty round trip (GET /version): {(time.perf_counter() - t0) / 100 * 1000:.2f} ms")
 
     # ---- user tasks, interleaved; each side starts its own instances
-    lat: dict[str, list[float]] = {"engine": [], "http": []}
+    sides = ["engine", "requests", "http.client"]
+    if args.ab and not args.in_thread:
+        sides += ["requests, Flask path", "http.client, Flask path"]
+    lat: dict[str, list[float]] = {side: [] for side in sides}
     complete = {"variables": {"approved": {"value": True, "type": "Boolean"}}}
-    for i in range(args.tasks * 2):
-        if i % 2:
-            pid = http.post(f"{base}/process-definition/key/rest_user/start", json={}).json()["id"]
-            [task] = http.get(f"{base}/task", params={"processInstanceId": pid}).json()
-            t0 = time.perf_counter()
-            r = http.post(f"{base}/task/{task['id']}/complete", json=complete)
-            lat["http"].append(time.perf_counter() - t0)
-            assert r.status_code == 204, r.text
-        else:
+    raw = http_client(port, ("bench", PASSWORD))
+    body = json.dumps(complete).encode()
+    for i in range(args.tasks * len(sides)):
+        side = sides[i % len(sides)]
+        if side == "engine":
             inst = engine.start(actor, "rest_user")
             task_id = engine.inbox(actor, instance_id=inst.id)[0].id
             t0 = time.perf_counter()
             engine.complete_task(actor, task_id, {"approved": True}, allow_unknown=True)
-            lat["engine"].append(time.perf_counter() - t0)
+            lat[side].append(time.perf_counter() - t0)
+            continue
+        pid = http.post(f"{base}/process-definition/key/rest_user/start", json={}).json()["id"]
+        [task] = http.get(f"{base}/task", params={"processInstanceId": pid}).json()
+        path = f"/engine-rest/task/{task['id']}/complete"
+        extra = {FLASK_PATH: "1"} if side.endswith("Flask path") else {}
+        t0 = time.perf_counter()
+        status = (
+            http.post(f"http://127.0.0.1:{port}{path}", json=complete, headers=extra).status_code
+            if side.startswith("requests")
+            else raw(path, body, extra)
+        )
+        lat[side].append(time.perf_counter() - t0)
+        assert status == 204, status
     print(f"user-task completion, {args.tasks} each")
     for k, v in lat.items():
-        print(f"  {k:7s} p50 {pct(v, 0.5):7.2f} ms   p95 {pct(v, 0.95):7.2f} ms")
-    added = pct(lat["http"], 0.5) - pct(lat["engine"], 0.5)
-    print(f"  HTTP adds {added:.2f} ms p50")
+        print(f"  {k:23s} p50 {pct(v, 0.5):7.2f} ms   p95 {pct(v, 0.95):7.2f} ms")
+    added = {k: pct(v, 0.5) - pct(lat["engine"], 0.5) for k, v in lat.items() if k != "engine"}
+    for k, v in added.items():
+        print(f"  HTTP adds {v:.2f} ms p50 ({k})")
 
     # ---- external tasks
     def run(label: str, start: Callable[[], Any], one: Callable[[str], int]) -> None:
@@ -270,7 +357,11 @@ def main() -> None:
         over_http,
     )
     stop()
-    print(f"goal: HTTP adds <= 2 ms p50 per completion: {'met' if added <= 2.0 else 'NOT met'}")
+    for k, v in added.items():
+        if k.endswith("Flask path"):
+            continue
+        verdict = "met" if v <= 2.0 else "NOT met"
+        print(f"goal: HTTP adds <= 2 ms p50 per completion ({k}): {verdict}")
     if args.postgresql:
         _drop(args.postgresql, url, engine)
 
