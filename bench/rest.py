@@ -110,6 +110,23 @@ def _database(tmp: Path, pg_admin_url: str | None = None) -> str:
     return url
 
 
+def deployed(url: str, tmp: Path) -> tuple[Any, Any, Actor]:
+    """The app on ``url``, its engine and an admin actor, with the REST smoke diagrams."""
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench-secret-key-0123456789",
+            "WORKERS": 0,
+            "INSTANCE_DIR": tmp / "instance",
+            "EXTERNAL_TOPICS": "rest.*",
+        }
+    )
+    engine = app.extensions["sopflow"]
+    actor = Actor("bench", "kudus", frozenset({"admin"}))
+    engine.deploy(actor, [("rest_smoke.bpmn", SMOKE)])
+    return app, engine, actor
+
+
 FLASK_PATH = "X-Bench-Path"  # --ab: a request with this header skips the fast path
 
 
@@ -215,18 +232,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="sopflow-bench-rest-"))
     url = _database(tmp, args.postgresql)
     print(f"database: {url.split('@')[-1]}")
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench-secret-key-0123456789",
-            "WORKERS": 0,
-            "INSTANCE_DIR": tmp / "instance",
-            "EXTERNAL_TOPICS": "rest.*",
-        }
-    )
-    engine = app.extensions["sopflow"]
-    actor = Actor("bench", "kudus", frozenset({"admin"}))
-    engine.deploy(actor, [("rest_smoke.bpmn", SMOKE)])
+    app, engine, actor = deployed(url, tmp)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cpu(s), "
         f"Python {platform.python_version()}"

@@ -113,24 +113,10 @@ def http_round_trips(busy_s: float) -> None:
 
 
 def idle() -> None:
-    from bench.rest import SMOKE, _database
-    from engine.actors import Actor
-    from web import create_app
+    from bench.rest import _database, deployed
 
     tmp = Path(tempfile.mkdtemp(prefix="sopflow-bench-floor-"))
-    url = _database(tmp)
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench-secret-key-0123456789",
-            "WORKERS": 0,
-            "INSTANCE_DIR": tmp / "instance",
-            "EXTERNAL_TOPICS": "rest.*",
-        }
-    )
-    engine = app.extensions["sopflow"]
-    actor = Actor("bench", "kudus", frozenset({"admin"}))
-    engine.deploy(actor, [("rest_smoke.bpmn", SMOKE)])
+    _, engine, actor = deployed(_database(tmp), tmp)
     times: dict[int, list[float]] = {0: [], 5: []}
     for i in range(600):
         slept = (0, 5)[i % 2]
