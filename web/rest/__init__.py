@@ -46,8 +46,10 @@ def rest_blueprint(name: str, url_prefix: str) -> Blueprint:
 
     @bp.after_request
     def _after(response: Response) -> Response:
-        if request.method == "POST" and response.status_code < 400:
-            external_tasks.notify()  # a start, completion or message may have created work
+        if request.method in ("POST", "PUT") and response.status_code < 400:
+            # a start, completion, failure, unlock, message or retries may have made work:
+            # wake the long-polling workers (the views themselves never do)
+            external_tasks.notify()
         return finish(response)
 
     @bp.errorhandler(Exception)

@@ -182,11 +182,11 @@ def complete(task_id: str) -> Any:
 
 
 def complete_action(eng: Engine, who: Actor, task_id: str, body: dict[str, Any]) -> None:
-    """``POST /external-task/{id}/complete`` without Flask (also served by fastpath.py)."""
+    """``POST /external-task/{id}/complete`` without Flask (also served by fastpath.py); the
+    caller wakes long polls after it, as after every successful POST."""
     variables = dto.untyped_map(body.get("variables"))
     variables.update(dto.untyped_map(body.get("localVariables")))
     eng.complete_external(_worker(body), task_id, variables, agency=who.agency)
-    notify()
 
 
 def failure(task_id: str) -> Any:
@@ -208,7 +208,6 @@ def failure(task_id: str) -> Any:
         retry_timeout_ms=timeout,
         agency=tenant(),
     )
-    notify()
     return no_content()
 
 
@@ -225,7 +224,6 @@ def bpmn_error(task_id: str) -> Any:
         dto.untyped_map(body.get("variables")),
         agency=tenant(),
     )
-    notify()
     return no_content()
 
 
@@ -244,7 +242,6 @@ def extend_lock(task_id: str) -> Any:
 
 def unlock(task_id: str) -> Any:
     engine().unlock(task_id, agency=tenant())
-    notify()
     return no_content()
 
 
@@ -255,7 +252,6 @@ def retries(task_id: str) -> Any:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**31:
         raise bad_request("'retries' must be a non-negative 32-bit integer")
     engine().set_job_retries(actor(), task_id, value)
-    notify()
     return no_content()
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask
@@ -41,7 +42,6 @@ ACTIONS: dict[tuple[str, str], Action] = {
     ("task", "submit-form"): tasks.complete_action,
     ("external-task", "complete"): external_tasks.complete_action,
 }
-STATUS = {200: "200 OK", 204: "204 No Content"}  # others: http.HTTPStatus below
 
 
 class FastPath:
@@ -89,12 +89,13 @@ class FastPath:
         length = environ.get("CONTENT_LENGTH") or "0"
         if not length.isdigit() or int(length) > MAX_BODY:
             return None
-        if int(length) and _mimetype(environ.get("CONTENT_TYPE", "")) != "application/json":
+        size = int(length)
+        if size and _mimetype(environ.get("CONTENT_TYPE", "")) != "application/json":
             return None
         who = self.credentials.get(environ.get("HTTP_AUTHORIZATION", ""))
         if who is None:
             return None
-        return action, who, match[2], int(length)
+        return action, who, match[2], size
 
     def _answer(
         self, start_response: Callable[..., Any], status: int, body: Any
@@ -105,7 +106,7 @@ class FastPath:
             # Flask's jsonify, byte for byte: its provider's settings, compact, a final newline
             payload = (self.app.json.dumps(body, separators=(",", ":")) + "\n").encode()
             headers += [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
-        start_response(STATUS.get(status) or _status_line(status), headers)
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
         return iter((payload,) if payload else ())
 
 
@@ -118,12 +119,6 @@ def _loads(raw: bytes) -> Any:
 
 def _mimetype(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
-
-
-def _status_line(status: int) -> str:
-    from http import HTTPStatus
-
-    return f"{status} {HTTPStatus(status).phrase}"
 
 
 def install(app: Flask, prefixes: Iterable[str]) -> None:
