@@ -13,6 +13,7 @@ class Actor:
     agency: str  # agency code
     groups: frozenset[str] = field(default_factory=frozenset)
     system: bool = False  # workers, the timer poller, the seeding command
+    unit_id: int | None = None  # the work unit (OPD) of an applicant: its requests are theirs
 
     @property
     def is_admin(self) -> bool:

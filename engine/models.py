@@ -59,11 +59,26 @@ class Agency(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class WorkUnit(Base):
+    """A work unit (OPD / Perangkat Daerah) of an agency: the SOPs' applicant is a unit, not a
+    person, so a request belongs to its applicant's unit and every member answers for it."""
+
+    __tablename__ = "work_unit"
+    __table_args__ = (UniqueConstraint("agency_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
 class User(Base):
     __tablename__ = "user_account"
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    work_unit_id: Mapped[int | None] = mapped_column(ForeignKey("work_unit.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
@@ -135,6 +150,7 @@ class ProcessInstance(Base):
     __table_args__ = (
         Index("ix_instance_timer", "state", "next_timer_at"),
         Index("ix_instance_agency_state", "agency_id", "state"),
+        Index("ix_instance_unit", "agency_id", "work_unit_id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
@@ -149,6 +165,8 @@ class ProcessInstance(Base):
     # ",name1,name2,": messages a catch event or receive task waits for (correlation by query)
     waiting_messages: Mapped[str | None] = mapped_column(String(1000))
     started_by: Mapped[str | None] = mapped_column(String(64))
+    # the applicant's work unit when it was filed: its members see and answer the request
+    work_unit_id: Mapped[int | None] = mapped_column(ForeignKey("work_unit.id"))
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     next_timer_at: Mapped[datetime | None]

@@ -38,6 +38,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, lazyload, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from . import access
+from .access import Permission
 from .actors import Actor
 from .calendar import WorkingCalendar
 from .clock import Clock, SystemClock
@@ -203,8 +205,11 @@ class Engine:
         topics: TopicPolicy | None = None,
         serializer: Serializer | None = None,
         settings: EngineSettings | None = None,
+        builtin_topics: Iterable[str] = (),
     ) -> None:
         self.sessions = sessions
+        # topics the in-process handlers work: never handed to a REST worker
+        self.builtin_topics = frozenset(builtin_topics)
         if sessions is not None and not event.contains(sessions, "after_commit", _after_commit):
             event.listen(sessions, "after_commit", _after_commit)
             event.listen(sessions, "after_soft_rollback", _after_rollback)
@@ -457,6 +462,7 @@ class Engine:
         return (top or 0) + 1
 
     def definitions(self, actor: Actor, key: str | None = None) -> list[ProcessDefinition]:
+        access.require(actor, Permission.READ_DEFINITIONS)
         with self.sessions() as s:
             agency = self.agency(s, actor.agency)
             q = select(ProcessDefinition).where(ProcessDefinition.agency_id == agency.id)
@@ -484,10 +490,12 @@ class Engine:
         return d
 
     def current_definition(self, actor: Actor, key: str) -> ProcessDefinition:
+        access.require(actor, Permission.READ_DEFINITIONS)
         with self.sessions() as s:
             return self._current(s, self.agency(s, actor.agency).id, key)
 
     def get_definition(self, actor: Actor, definition_id: str) -> ProcessDefinition:
+        access.require(actor, Permission.READ_DEFINITIONS)
         with self.sessions() as s:
             return self._definition(s, self.agency(s, actor.agency).id, definition_id)
 
@@ -552,9 +560,14 @@ class Engine:
         business_key: str | None = None,
         message: str | None = None,
     ) -> ProcessInstance:
-        """Start an instance; ``values`` are checked against the start form, ``variables`` are
-        trusted inputs from integrations (names must still be plain identifiers). With
-        ``message`` the instance starts through its message start event of that name."""
+        """Start an instance; ``values`` are checked against the start form. ``variables`` are
+        taken as given (names must still be plain identifiers) from integrations,
+        administrators and the system, and for a process without a start form; a person's
+        variables for a process with one (REST ``start`` / ``submit-form``) are form values like
+        the UI's, so nobody files a request with a decision (``approved``) already made. With
+        ``message`` the instance starts through its message start event."""
+        if not actor.system:
+            access.require(actor, Permission.START)
         _check_names(variables or {})
         try:
             with self.sessions.begin() as s:
@@ -568,6 +581,9 @@ class Engine:
                 if d.suspended:
                     raise Conflict("This version is suspended", "Versi ini ditangguhkan")
                 form = Form.from_dict(d.start_form)
+                if variables and form and not access.trusted_inputs(actor):
+                    values = {**dict(variables), **dict(values or {})}
+                    variables = None
                 clean = form.validate(values or {}) if (form or values) else {}
                 data = {**copy.deepcopy(dict(variables or {})), **copy.deepcopy(clean)}
                 initiator = d.properties.get("initiator")
@@ -595,6 +611,7 @@ class Engine:
                     state_json="",
                     variables={},
                     started_by=actor.username,
+                    work_unit_id=actor.unit_id,
                     started_at=self.now(),
                 )
                 inst.definition = d
@@ -674,9 +691,19 @@ class Engine:
         return meta
 
     def _instance(
-        self, s: Session, agency_id: int | None, instance_id: str, lock: bool = False
+        self,
+        s: Session,
+        agency_id: int | None,
+        instance_id: str,
+        lock: bool = False,
+        *,
+        actor: Actor | None = None,
     ) -> ProcessInstance:
+        """The instance of the agency; with ``actor``, only if that actor may read it (the same
+        404 as for an id that does not exist, so nothing tells the two apart)."""
         q = select(ProcessInstance).where(ProcessInstance.id == instance_id)
+        if actor is not None and not actor.is_admin:
+            q = q.where(access.instance_filter(actor))
         if lock and self._is_pg(s):
             q = q.with_for_update(of=ProcessInstance)
         inst = s.scalar(q)
@@ -1091,7 +1118,7 @@ class Engine:
     # ------------------------------------------------------------------ queries
     def get_instance(self, actor: Actor, instance_id: str) -> ProcessInstance:
         with self.sessions() as s:
-            inst = self._instance(s, self.agency(s, actor.agency).id, instance_id)
+            inst = self._instance(s, self.agency(s, actor.agency).id, instance_id, actor=actor)
             inst.definition  # noqa: B018 - loaded now: callers read it after the session
             inst.state_json  # noqa: B018
             return inst
@@ -1105,6 +1132,7 @@ class Engine:
                 .where(
                     ProcessInstance.business_key == business_key,
                     ProcessInstance.agency_id == agency.id,
+                    access.instance_filter(actor),
                 )
             )
             if inst is None:
@@ -1115,15 +1143,25 @@ class Engine:
             return inst
 
     def instances(
-        self, actor: Actor, *, state: str | None = None, key: str | None = None, limit: int = 200
+        self,
+        actor: Actor,
+        *,
+        state: str | None = None,
+        key: str | None = None,
+        limit: int = 200,
+        mine: bool = False,
     ) -> list[ProcessInstance]:
+        """The requests ``actor`` may read, newest first; ``mine``: only those it answers for
+        (filed by it or, for an applicant, by its work unit)."""
         with self.sessions() as s:
             agency = self.agency(s, actor.agency)
             q = (
                 select(ProcessInstance)
                 .options(_WITH_DEFINITION)
-                .where(ProcessInstance.agency_id == agency.id)
+                .where(ProcessInstance.agency_id == agency.id, access.instance_filter(actor))
             )
+            if mine:
+                q = q.where(access.own_requests(actor))
             if state:
                 q = q.where(ProcessInstance.state == state)
             if key:
@@ -1170,23 +1208,26 @@ class Engine:
         """Open tasks the actor may work on: assigned to them, or unassigned in their groups."""
         with self.sessions() as s:
             agency = self.agency(s, actor.agency)
-            q = select(HumanTask).where(HumanTask.agency_id == agency.id, HumanTask.state == "open")
+            q = (
+                select(HumanTask)
+                .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                .where(
+                    HumanTask.agency_id == agency.id,
+                    HumanTask.state == "open",
+                    access.task_filter(actor),
+                )
+            )
             if instance_id:
                 q = q.where(HumanTask.instance_id == instance_id)
-            if not actor.is_admin:
-                mine = select(TaskCandidate.task_id).where(
+            if not actor.is_admin and not include_assigned_to_others:
+                # a colleague's claimed task is theirs; a task returned to the unit is the unit's
+                q = q.where(
                     or_(
-                        (TaskCandidate.kind == "group")
-                        & TaskCandidate.value.in_(sorted(actor.groups)),
-                        (TaskCandidate.kind == "user") & (TaskCandidate.value == actor.username),
+                        HumanTask.assignee.is_(None),
+                        HumanTask.assignee == actor.username,
+                        access.unit_task_condition(actor),
                     )
                 )
-                visible = or_(HumanTask.assignee == actor.username, HumanTask.id.in_(mine))
-                q = q.where(visible)
-                if not include_assigned_to_others:
-                    q = q.where(
-                        or_(HumanTask.assignee.is_(None), HumanTask.assignee == actor.username)
-                    )
             if overdue:
                 q = q.where(HumanTask.due_at < self.now())
             return list(
@@ -1197,18 +1238,27 @@ class Engine:
 
     def get_task(self, actor: Actor, task_id: str) -> HumanTask:
         with self.sessions() as s:
-            return self._task(s, self.agency(s, actor.agency).id, task_id)
+            return self._task(s, self.agency(s, actor.agency).id, task_id, actor=actor)
 
-    def _task(self, s: Session, agency_id: int, task_id: str) -> HumanTask:
-        t = s.get(HumanTask, task_id, options=[joinedload(HumanTask.candidates)])
-        if t is None or t.agency_id != agency_id:
+    def _task(
+        self, s: Session, agency_id: int, task_id: str, *, actor: Actor | None = None
+    ) -> HumanTask:
+        """The task of the agency; with ``actor``, only if that actor may see it (else 404)."""
+        q = select(HumanTask).options(joinedload(HumanTask.candidates))
+        q = q.where(HumanTask.id == task_id, HumanTask.agency_id == agency_id)
+        if actor is not None and not actor.is_admin:
+            q = q.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(
+                access.task_filter(actor)
+            )
+        t = s.scalars(q).unique().one_or_none()
+        if t is None:
             raise NotFound(f"Task '{task_id}' not found", f"Tugas '{task_id}' tidak ditemukan")
         return t
 
     def history(self, actor: Actor, instance_id: str) -> list[HistoryEvent]:
         with self.sessions() as s:
             agency = self.agency(s, actor.agency)
-            self._instance(s, agency.id, instance_id)
+            self._instance(s, agency.id, instance_id, actor=actor)
             return list(
                 s.scalars(
                     select(HistoryEvent)
@@ -1242,7 +1292,7 @@ class Engine:
         jobs only, not the gateways, events and end event a diagram should also mark."""
         with self.sessions() as s:
             agency = self.agency(s, actor.agency)
-            inst = self._instance(s, agency.id, instance_id)
+            inst = self._instance(s, agency.id, instance_id, actor=actor)
             did = inst.definition_id
             spec, subs = self.serializer.load_spec(
                 did, lambda: self._definition_row(s, did).spec_json
@@ -1262,20 +1312,17 @@ class Engine:
         return done - waiting, waiting
 
     # ------------------------------------------------------------------ human tasks
-    def _may_work(self, actor: Actor, t: HumanTask) -> bool:
-        if actor.is_admin:
-            return True
-        if t.assignee == actor.username:
-            return True
-        return bool(set(t.candidate_groups) & actor.groups) or actor.username in t.candidate_users
+    def _is_candidate(self, s: Session, actor: Actor, t: HumanTask) -> bool:
+        inst = self._instance(s, t.agency_id, t.instance_id)
+        return access.may_work(actor, t, inst, held_ok=True)
 
     def claim(self, actor: Actor, task_id: str, user: str | None = None) -> HumanTask:
         with self.sessions.begin() as s:
             agency = self.agency(s, actor.agency)
-            t = self._task(s, agency.id, task_id)
+            t = self._task(s, agency.id, task_id, actor=actor)
             if t.state != "open":
                 raise Conflict("Task is already finished", "Tugas sudah selesai")
-            if not self._may_work(actor, t):
+            if not self._is_candidate(s, actor, t):
                 raise PermissionDenied(
                     "This task is not for your groups", "Tugas ini bukan untuk grup Anda"
                 )
@@ -1285,7 +1332,9 @@ class Engine:
                     "Only administrators assign tasks to others",
                     "Hanya administrator yang dapat menugaskan ke orang lain",
                 )
-            if t.assignee and t.assignee != target and not actor.is_admin:
+            if t.assignee == target:
+                return t
+            if t.assignee and not actor.is_admin:
                 raise Conflict(
                     f"Task is already claimed by {t.assignee}",
                     f"Tugas sudah diambil oleh {t.assignee}",
@@ -1296,7 +1345,7 @@ class Engine:
                     HumanTask.id == t.id,
                     HumanTask.state == "open",
                     HumanTask.assignee.is_(None)
-                    if not actor.is_admin or not t.assignee
+                    if not t.assignee
                     else HumanTask.assignee == t.assignee,
                 )
                 .values(assignee=target)
@@ -1312,8 +1361,14 @@ class Engine:
     def unclaim(self, actor: Actor, task_id: str) -> HumanTask:
         with self.sessions.begin() as s:
             agency = self.agency(s, actor.agency)
-            t = self._task(s, agency.id, task_id)
-            if t.assignee and t.assignee != actor.username and not actor.is_admin:
+            t = self._task(s, agency.id, task_id, actor=actor)
+            inst = self._instance(s, agency.id, t.instance_id)
+            if not access.may_release(actor, t, inst):
+                if access.is_unit_task(t, inst):
+                    raise PermissionDenied(
+                        "A task returned to a work unit stays with that unit",
+                        "Tugas yang dikembalikan ke unit kerja tetap pada unit kerja itu",
+                    )
                 raise PermissionDenied(
                     "Only the assignee or an administrator can release the task",
                     "Hanya pemegang tugas atau administrator yang dapat melepasnya",
@@ -1336,25 +1391,15 @@ class Engine:
             since = time.time()
             with self.sessions.begin() as s:
                 agency = self.agency(s, actor.agency)
-                ht = self._task(s, agency.id, task_id)
+                ht = self._task(s, agency.id, task_id, actor=actor)
                 if ht.state != "open":
                     raise Conflict(
                         "This task was already completed",
                         "Tugas ini sudah diselesaikan",
                         task_id=task_id,
                     )
-                if not self._may_work(actor, ht):
-                    raise PermissionDenied(
-                        "This task is not for your groups",
-                        "Tugas ini bukan untuk grup Anda",
-                        task_id=task_id,
-                    )
-                if ht.assignee and ht.assignee != actor.username and not actor.is_admin:
-                    raise PermissionDenied(
-                        f"This task is claimed by {ht.assignee}",
-                        f"Tugas ini sedang dipegang {ht.assignee}",
-                    )
                 inst = self._instance(s, agency.id, ht.instance_id, lock=True)
+                self._check_may_work(actor, ht, inst)
                 wf = self._load(s, inst, agency)
                 task = wf.get_task_from_id(UUID(task_id))
                 if task is None or task.state != TaskState.READY:
@@ -1362,7 +1407,14 @@ class Engine:
                         "This task is no longer waiting", "Tugas ini tidak lagi menunggu"
                     )
                 form = Form.from_dict(ht.form)
-                clean = form.validate(values or {}, current=task.data, allow_unknown=allow_unknown)
+                clean = form.validate(
+                    values or {},
+                    current=task.data,
+                    # a person answers the task's form and nothing more (a decision another
+                    # role makes is not theirs to send along); a task without a form takes
+                    # what a Camunda client sends, as Camunda does
+                    allow_unknown=allow_unknown and (access.trusted_inputs(actor) or not form),
+                )
                 task.data.update(copy.deepcopy(clean))
                 try:
                     task.run()
@@ -1376,6 +1428,20 @@ class Engine:
                 return inst
 
         return self._with_instance(attempt)
+
+    @staticmethod
+    def _check_may_work(actor: Actor, ht: HumanTask, inst: ProcessInstance) -> None:
+        if access.may_work(actor, ht, inst):
+            return
+        if ht.assignee and ht.assignee != actor.username:
+            raise PermissionDenied(
+                f"This task is claimed by {ht.assignee}",
+                f"Tugas ini sedang dipegang {ht.assignee}",
+                task_id=ht.id,
+            )
+        raise PermissionDenied(
+            "This task is not for your groups", "Tugas ini bukan untuk grup Anda", task_id=ht.id
+        )
 
     # ------------------------------------------------------------------ timers
     def fire_due_timers(self, limit: int = 100) -> int:
@@ -1459,6 +1525,7 @@ class Engine:
         business_key: str | None = None,
         use_priority: bool = True,
         newest_first: bool = False,
+        actor: Actor | None = None,
     ) -> list[LockedTask]:
         """Claim up to ``max_tasks`` jobs; a conditional UPDATE makes each claim atomic on any
         database, and SKIP LOCKED keeps PostgreSQL workers from queueing behind each other.
@@ -1466,6 +1533,10 @@ class Engine:
         Order: highest priority first (``use_priority``), then by creation time (oldest first
         unless ``newest_first``). Topics with filters (business key, definition keys, process
         variable values) are matched against the job's instance after the query."""
+        if actor is not None:
+            agency = actor.agency
+            for t in topics:
+                self._check_job_access(actor, t.topic)
         if not topics or max_tasks <= 0:
             return []
         by_topic = {t.topic: t for t in topics}
@@ -1543,6 +1614,21 @@ class Engine:
                 )
             return out
 
+    def _check_job_access(self, actor: Actor, topic: str, *, manage: bool = False) -> None:
+        """A REST caller works jobs only as a ``worker`` (``manage``: or an administrator for
+        unlock and retries), and never those of topics the built-in handlers work: a name check,
+        a DNS change or a letter is not something a token may skip or forge."""
+        if actor.system:
+            return
+        if not (manage and access.allowed(actor, Permission.MANAGE_JOBS)):
+            access.require(actor, Permission.WORK_JOBS)
+            if topic in self.builtin_topics:
+                raise PermissionDenied(
+                    f"Topic '{topic}' is worked by sopflow's built-in handlers",
+                    f"Topic '{topic}' dikerjakan oleh handler bawaan sopflow",
+                    topic=topic,
+                )
+
     def _job(
         self,
         s: Session,
@@ -1550,15 +1636,22 @@ class Engine:
         agency: str | None,
         worker_id: str | None,
         lock: bool = False,
+        *,
+        actor: Actor | None = None,
+        manage: bool = False,
     ) -> ExternalTask:
         q = select(ExternalTask).where(ExternalTask.id == task_id)
         if lock and self._is_pg(s):
             q = q.with_for_update(of=ExternalTask)
         job = s.scalar(q)
+        if actor is not None:
+            agency = actor.agency
         if job is None or (agency is not None and job.agency_id != self.agency(s, agency).id):
             raise NotFound(
                 f"External task '{task_id}' not found", f"External task '{task_id}' tidak ditemukan"
             )
+        if actor is not None:
+            self._check_job_access(actor, job.topic, manage=manage)
         if worker_id is not None and (job.state != "locked" or job.worker_id != worker_id):
             raise Conflict(
                 f"External task '{task_id}' is not locked by worker '{worker_id}'",
@@ -1573,13 +1666,14 @@ class Engine:
         variables: Mapping[str, Any] | None = None,
         *,
         agency: str | None = None,
+        actor: Actor | None = None,
     ) -> None:
         variables = _check_names(variables or {})
 
         def attempt() -> None:
             since = time.time()
             with self.sessions.begin() as s:
-                job = self._job(s, task_id, agency, worker_id, lock=True)
+                job = self._job(s, task_id, agency, worker_id, lock=True, actor=actor)
                 ag = s.get(Agency, job.agency_id)
                 assert ag is not None
                 inst = self._instance(s, None, job.instance_id, lock=True)
@@ -1628,11 +1722,12 @@ class Engine:
         retries: int | None = None,
         retry_timeout_ms: int = 0,
         agency: str | None = None,
+        actor: Actor | None = None,
     ) -> ExternalTask:
         """Record a failure: back to the queue after ``retry_timeout_ms`` or, when no retries
         are left, an incident that an administrator can retry."""
         with self.sessions.begin() as s:
-            job = self._job(s, task_id, agency, worker_id, lock=True)
+            job = self._job(s, task_id, agency, worker_id, lock=True, actor=actor)
             now = self.now()
             left = (
                 retries
@@ -1692,6 +1787,7 @@ class Engine:
         variables: Mapping[str, Any] | None = None,
         *,
         agency: str | None = None,
+        actor: Actor | None = None,
     ) -> bool:
         """Route a business error to the nearest boundary event catching ``code``.
 
@@ -1702,7 +1798,7 @@ class Engine:
         def attempt() -> bool:
             since = time.time()
             with self.sessions.begin() as s:
-                job = self._job(s, task_id, agency, worker_id, lock=True)
+                job = self._job(s, task_id, agency, worker_id, lock=True, actor=actor)
                 ag = s.get(Agency, job.agency_id)
                 assert ag is not None
                 inst = self._instance(s, None, job.instance_id, lock=True)
@@ -1780,15 +1876,23 @@ class Engine:
         return None
 
     def extend_lock(
-        self, worker_id: str, task_id: str, new_duration_ms: int, *, agency: str | None = None
+        self,
+        worker_id: str,
+        task_id: str,
+        new_duration_ms: int,
+        *,
+        agency: str | None = None,
+        actor: Actor | None = None,
     ) -> None:
         with self.sessions.begin() as s:
-            job = self._job(s, task_id, agency, worker_id, lock=True)
+            job = self._job(s, task_id, agency, worker_id, lock=True, actor=actor)
             job.lock_expires_at = self.now() + timedelta(milliseconds=max(new_duration_ms, 1))
 
-    def unlock(self, task_id: str, *, agency: str | None = None) -> None:
+    def unlock(
+        self, task_id: str, *, agency: str | None = None, actor: Actor | None = None
+    ) -> None:
         with self.sessions.begin() as s:
-            job = self._job(s, task_id, agency, None, lock=True)
+            job = self._job(s, task_id, agency, None, lock=True, actor=actor, manage=True)
             if job.state == "locked":
                 job.state = "available"
                 job.worker_id = None
@@ -1797,9 +1901,17 @@ class Engine:
     def external_tasks(
         self, actor: Actor, *, topic: str | None = None, instance_id: str | None = None
     ) -> list[ExternalTask]:
+        """The agency's job queue for administrators; a worker sees the jobs of the topics it
+        may work; a person who may read a request sees its jobs (``instance_id``)."""
         with self.sessions() as s:
             agency = self.agency(s, actor.agency)
             q = select(ExternalTask).where(ExternalTask.agency_id == agency.id)
+            if instance_id and not access.allowed(actor, Permission.READ_JOBS):
+                self._instance(s, agency.id, instance_id, actor=actor)
+            else:
+                access.require(actor, Permission.READ_JOBS)
+            if not actor.is_admin and access.allowed(actor, Permission.WORK_JOBS):
+                q = q.where(ExternalTask.topic.not_in(sorted(self.builtin_topics)))
             if topic:
                 q = q.where(ExternalTask.topic == topic)
             if instance_id:
@@ -1808,6 +1920,7 @@ class Engine:
 
     # ------------------------------------------------------------------ incidents
     def incidents(self, actor: Actor, *, open_only: bool = True) -> list[Incident]:
+        access.require(actor, Permission.MANAGE_JOBS)
         with self.sessions() as s:
             agency = self.agency(s, actor.agency)
             q = select(Incident).where(Incident.agency_id == agency.id)
@@ -1956,15 +2069,15 @@ class Engine:
 
     # ------------------------------------------------------------------ instance changes
     def _may_change(self, s: Session, actor: Actor, inst: ProcessInstance) -> bool:
-        """Who may cancel an instance or rewrite its variables: an administrator of its agency,
-        the user who started it, or someone who may work on one of its open tasks (the person
-        handling a step may correct the data that step is about)."""
-        if actor.is_admin or (inst.started_by is not None and inst.started_by == actor.username):
+        """Who may rewrite an instance's variables: an administrator of its agency, or someone
+        who may complete one of its open tasks now (the person handling a step may correct the
+        data that step is about) — never someone else's claimed task, never another unit's."""
+        if actor.is_admin:
             return True
         rows = s.scalars(
             select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open")
         )
-        return any(self._may_work(actor, t) for t in rows)
+        return any(access.may_work(actor, t, inst) for t in rows)
 
     def cancel(self, actor: Actor, instance_id: str, reason: str | None = None) -> ProcessInstance:
         """End a running instance at once (Camunda's ``DELETE /process-instance``): open tasks
@@ -1982,7 +2095,7 @@ class Engine:
                         .where(ExternalTask.instance_id == instance_id)
                         .with_for_update()
                     ).all()
-                inst = self._instance(s, agency.id, instance_id, lock=True)
+                inst = self._instance(s, agency.id, instance_id, lock=True, actor=actor)
                 if not (actor.is_admin or (inst.started_by and inst.started_by == actor.username)):
                     raise PermissionDenied(
                         "Only an administrator or the applicant can cancel this request",
@@ -2045,7 +2158,8 @@ class Engine:
         The values go into the data of every active step (waiting, ready or running), from
         which later steps inherit, so gateways and scripts downstream see them, and into the
         variables projection. With ``task_id`` the rules of that task apply (its candidates or
-        assignee, else an administrator); otherwise those of :meth:`_may_change`."""
+        assignee, else an administrator); otherwise those of :meth:`_may_change`. An instance the
+        actor may not read is not found."""
         values = _check_names(modifications or {})
         removed = list(dict.fromkeys(deletions))
         _check_names(dict.fromkeys(removed))
@@ -2053,19 +2167,14 @@ class Engine:
         def attempt() -> ProcessInstance:
             with self.sessions.begin() as s:
                 agency = self.agency(s, actor.agency)
+                inst = self._instance(s, agency.id, instance_id, lock=True, actor=actor)
                 if task_id is not None:
-                    ht = self._task(s, agency.id, task_id)
+                    ht = self._task(s, agency.id, task_id, actor=actor)
                     if ht.state != "open" or ht.instance_id != instance_id:
                         raise NotFound(
                             f"Task '{task_id}' not found", f"Tugas '{task_id}' tidak ditemukan"
                         )
-                    if not self._may_work(actor, ht) or (
-                        ht.assignee and ht.assignee != actor.username and not actor.is_admin
-                    ):
-                        raise PermissionDenied(
-                            "This task is not for your groups", "Tugas ini bukan untuk grup Anda"
-                        )
-                inst = self._instance(s, agency.id, instance_id, lock=True)
+                    self._check_may_work(actor, ht, inst)
                 if inst.state != "running":
                     raise NotFound(
                         f"Process instance '{instance_id}' has ended",
@@ -2115,7 +2224,7 @@ class Engine:
                 "Retries must not be negative", "Jumlah ulang coba tidak boleh negatif"
             )
         with self.sessions.begin() as s:
-            job = self._job(s, task_id, actor.agency, None, lock=True)
+            job = self._job(s, task_id, actor.agency, None, lock=True, actor=actor, manage=True)
             now = self.now()
             job.retries = retries
             if retries > 0 and job.state == "incident":

@@ -51,6 +51,7 @@ def build_engine(settings: Mapping[str, Any], registry: Any = None) -> tuple[Eng
         topics=topics_policy(
             registry.topics(), [*CATALOGUE_TOPICS, *(settings.get("EXTERNAL_TOPICS") or ())]
         ),
+        builtin_topics=registry.topics(),
     )
     return engine, registry
 

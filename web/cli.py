@@ -327,6 +327,10 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     engine, _ = _engine(_settings())
     groups = sorted(set(args.group))
     user = add_user(engine, args.username, args.agency, groups, password)
+    if args.unit:
+        from engine.units import set_user_unit
+
+        set_user_unit(engine, _cli_actor(args.agency), user.username, args.unit)
     print(f"user {user.username} created in {args.agency}, groups: {', '.join(groups)}")
     unknown = [g for g in groups if g not in ROLES]
     if unknown:
@@ -539,7 +543,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the password (at least 10 characters) from standard input",
     )
+    u.add_argument("--unit", metavar="CODE", help="the work unit (OPD) of an applicant")
     u.set_defaults(func=cmd_user_add)
+    from .unit_commands import add_parsers
+
+    add_parsers(sub, usub)
 
     s = sub.add_parser("seed-demo", help="demo agencies, users and every bpmn/*.bpmn deployed")
     s.add_argument("--bpmn-dir", default=None, help="where the diagrams are (default: bpmn/)")

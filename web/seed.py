@@ -63,6 +63,7 @@ def as_engine(engine_or_sessions: Any) -> Engine:
     return Engine(
         engine_or_sessions,
         topics=topics_policy(registry.topics(), split_list(env.get("EXTERNAL_TOPICS"))),
+        builtin_topics=registry.topics(),
     )
 
 
@@ -96,6 +97,7 @@ def seed(
     for code in report.agencies_created:
         print(f"agency {code} created", file=out)
     report.users = _seed_users(engine, instance / DEMO_USERS_FILE, out, err)
+    _seed_units(engine)
     _deploy_all(engine, Path(bpmn_dir) if bpmn_dir else BPMN_DIR, report, out, err)
     return report
 
@@ -133,6 +135,29 @@ def ensure_agencies(engine: Engine, instance: Path) -> list[str]:
             for a in missing
         )
     return [a.code for a in missing]
+
+
+# work units (OPD) every demo agency has; the demo applicant files for the first
+DEMO_UNITS = (
+    ("disdik", "Dinas Pendidikan"),
+    ("dinkes", "Dinas Kesehatan"),
+    ("bappeda", "Badan Perencanaan Pembangunan Daerah"),
+)
+
+
+def _seed_units(engine: Engine) -> None:
+    """The demo units, through the same path as ``sopflow unit import``; the demo applicant
+    joins the first one unless an administrator has put it elsewhere."""
+    from engine.units import import_units, set_user_unit
+
+    for a in AGENCIES:
+        system = Actor.system_actor(a.code, name="seed-demo")
+        import_units(engine, system, DEMO_UNITS, rename=False)
+        with engine.sessions() as s:
+            user = s.scalar(select(User).where(User.username == f"{a.code}.applicant"))
+            free = user is not None and user.work_unit_id is None
+        if free:
+            set_user_unit(engine, system, f"{a.code}.applicant", DEMO_UNITS[0][0])
 
 
 def _hash_all(secrets_: Sequence[str]) -> list[str]:

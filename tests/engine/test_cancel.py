@@ -68,8 +68,12 @@ def test_cancel_closes_open_human_tasks(engine, sla, admin):
 
 def test_who_may_cancel(engine, sla):
     inst = sla()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):
         engine.cancel(OTHER_APPLICANT, inst.id)
+    with pytest.raises(NotFound):  # no step of theirs yet: they do not even see it
+        engine.cancel(OFFICER, inst.id)
+    engine.complete_external("w", engine.fetch_and_lock("w", [RESERVE])[0].id, {})
+    assert engine.inbox(OFFICER)
     with pytest.raises(PermissionDenied):  # working on a step is not enough to discard it all
         engine.cancel(OFFICER, inst.id)
     with pytest.raises(NotFound):
@@ -126,7 +130,7 @@ def test_set_task_variables_follows_the_task_rules(engine, admin):
     engine.deploy(admin, [("g.bpmn", GATEWAY)])
     inst = engine.start(OFFICER, "route_demo", variables={"route": "slow"})
     [check] = engine.inbox(OFFICER)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):  # another's request: not even seen
         engine.set_variables(APPLICANT, inst.id, {"route": "fast"}, task_id=check.id)
     engine.set_variables(OFFICER, inst.id, {"route": "fast"}, task_id=check.id)
     engine.complete_task(OFFICER, check.id, {})
@@ -135,7 +139,7 @@ def test_set_task_variables_follows_the_task_rules(engine, admin):
 
 def test_set_variables_rules(engine, sla, admin):
     inst = sla()
-    with pytest.raises(PermissionDenied):  # no open task of theirs, not the starter
+    with pytest.raises(NotFound):  # another applicant's request: not even seen
         engine.set_variables(OTHER_APPLICANT, inst.id, {"a": 1})
     with pytest.raises(SopflowError):
         engine.set_variables(admin, inst.id, {"bad name": 1})
@@ -143,7 +147,9 @@ def test_set_variables_rules(engine, sla, admin):
         engine.set_variables(admin, inst.id, {}, ["__private"])
     with pytest.raises(NotFound):
         engine.set_variables(actor("x", "tapin", "admin"), inst.id, {"a": 1})
-    engine.set_variables(APPLICANT, inst.id, {"a": 1})  # the starter
+    with pytest.raises(PermissionDenied):  # the starter, while the request is with the office
+        engine.set_variables(APPLICANT, inst.id, {"a": 1})
+    engine.set_variables(admin, inst.id, {"a": 1})
     engine.cancel(admin, inst.id)
     with pytest.raises(NotFound):
         engine.set_variables(admin, inst.id, {"a": 2})

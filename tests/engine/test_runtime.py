@@ -124,7 +124,7 @@ def test_inbox_groups_claim_and_permissions(engine, admin):
         "review_b",
     )
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):  # another group's task is not even seen
         engine.complete_task(OFFICER, a.id, {"a_ok": True})
     other_officer = actor("dedi", "kudus", "technical_officer")
     engine.claim(OFFICER, b.id)

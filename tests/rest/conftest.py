@@ -71,6 +71,9 @@ def users(make_user: Callable[..., str]) -> dict[str, str]:
         "officer": make_user("rest_officer", "kudus", "technical_officer"),
         "outsider": make_user("rest_outsider", "tapin", "admin"),
         "applicant": make_user("rest_applicant", "kudus", "applicant"),
+        "colleague": make_user("rest_colleague", "kudus", "technical_officer"),
+        "integration": make_user("rest_integration", "kudus", "integration"),
+        "worker": make_user("rest_worker", "kudus", "worker"),
     }
 
 

@@ -35,7 +35,7 @@ def test_pycamunda_start_list_claim_complete(
     start = pycamunda.processdef.StartInstance(url=server, key="rest_user", business_key="BK-1")
     start.add_variable("amount", 42)
     start.add_variable("order", {"items": [1, 2]}, type_="Json")
-    start.auth = officer
+    start.auth = (users["integration"], PASSWORD)  # an integration's variables are as given
     inst = start()
     UUID(inst.id_)
     assert inst.business_key == "BK-1"

@@ -122,8 +122,9 @@ class Driver:
         return t
 
     def refused(self, who: Actor, task: HumanTask, values: Mapping[str, Any] | None = None) -> None:
-        """``who`` may not do this task: PermissionDenied, and the task stays open."""
-        with pytest.raises(PermissionDenied):
+        """``who`` may not do this task: refused (PermissionDenied, or NotFound for a task it
+        may not even see), and the task stays open."""
+        with pytest.raises((PermissionDenied, NotFound)):
             self.engine.complete_task(who, task.id, dict(values or {}))
         assert self.engine.get_task(self.admin, task.id).state == "open"
 

@@ -175,7 +175,7 @@ def test_validate_locates_problems_without_deploying(
     assert "has no handler" in body["problems"][0]["message"]
     good = put_json(ana, url, {"xml": KUDUS.decode()}, method="POST").get_json()
     assert good["ok"] is True and good["problems"] == []
-    assert len(engine.definitions(Actor("x", "kudus", frozenset()), "kudus")) == 1
+    assert len(engine.definitions(Actor("x", "kudus", frozenset({"admin"})), "kudus")) == 1
 
 
 # -- uploads -------------------------------------------------------------------------------------
@@ -282,7 +282,7 @@ def test_publishing_a_broken_draft_shows_located_problems(
     html = r.get_data(as_text=True)
     assert r.status_code == 422
     assert 'data-element-id="generate_register"' in html and "nope.unknown" in html
-    assert len(engine.definitions(Actor("x", "kudus", frozenset()), "kudus")) == 1
+    assert len(engine.definitions(Actor("x", "kudus", frozenset({"admin"})), "kudus")) == 1
 
 
 def test_delete_a_draft(office: Any, client_for: Any, engine: Any) -> None:

@@ -26,4 +26,4 @@ def index() -> str:
 
 
 # the sections register their views on ``bp``
-from . import calendar, dns, incidents, users, versions  # noqa: E402,F401
+from . import calendar, dns, incidents, units, users, versions  # noqa: E402,F401

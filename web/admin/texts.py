@@ -245,4 +245,28 @@ EN = {
     "Sebelum": "Before",
     "Sesudah": "After",
     "Belum ada rekaman DNS yang dikelola sopflow.": "sopflow manages no DNS records yet.",
+    "Unit kerja": "Work units",
+    "Permohonan milik unit kerja pemohon: anggotanya menjawab, unit lain tidak melihat.": (
+        "A request belongs to its applicant's work unit: every member of the unit sees and "
+        "answers it, other units do not."
+    ),
+    "Kode": "Code",
+    "Anggota": "Members",
+    "Belum ada unit kerja.": "No work units yet.",
+    "Unit kerja baru": "New work unit",
+    "Huruf kecil, angka, titik, garis bawah atau tanda hubung, misalnya disdik.": (
+        "Lower-case letters, digits, dots, underscores or hyphens, e.g. disdik."
+    ),
+    "Tambah unit": "Add unit",
+    "Impor dari CSV": "Import from CSV",
+    "Berkas CSV (kolom: code,name)": "CSV file (columns: code,name)",
+    "Impor": "Import",
+    "Unit kerja %(name)s ditambahkan.": "Work unit %(name)s added.",
+    "Pilih berkas CSV (paling besar 1 MiB).": "Choose a CSV file (at most 1 MiB).",
+    "Berkas harus berupa teks UTF-8 (CSV).": "The file must be UTF-8 text (CSV).",
+    "%(added)s unit ditambahkan, %(renamed)s diganti namanya, %(same)s tetap.": (
+        "%(added)s units added, %(renamed)s renamed, %(same)s unchanged."
+    ),
+    "Tanpa unit kerja": "No work unit",
+    "Unit kerja tidak dikenal.": "Unknown work unit.",
 }

@@ -15,9 +15,11 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from engine import units
+from engine.access import Role
 from engine.actors import ADMIN_GROUP
 from engine.catalogue import ROLES
-from engine.models import User, UserGroup
+from engine.models import User, UserGroup, WorkUnit
 
 from .. import passwords
 from ..i18n import error_text, gettext
@@ -34,7 +36,28 @@ class UserForm:
     display_name: str = ""
     email: str = ""
     groups: list[str] = field(default_factory=list)
+    unit: str = ""  # the work unit's code ("" for none)
     errors: dict[str, str] = field(default_factory=dict)
+
+
+# the catalogue's roles and the machine roles an administrator gives to API token users
+ASSIGNABLE = (*ROLES, *(r.value for r in Role if r.value not in ROLES))
+
+
+def _units() -> dict[str, WorkUnit]:
+    """The agency's units, read once per request and before any write transaction (SQLite
+    has one writer: a second connection inside it would wait for the first)."""
+    if "admin_units" not in g:
+        g.admin_units = {u.code: u for u in units.list_units(engine(), g.actor)}
+    return dict(g.admin_units)
+
+
+def _unit_id(form: UserForm) -> int | None:
+    return _units()[form.unit].id if form.unit else None
+
+
+def _unit_code(user: User) -> str:
+    return next((c for c, u in _units().items() if u.id == user.work_unit_id), "")
 
 
 def _agency_users() -> list[User]:
@@ -57,6 +80,9 @@ def _read_common(form: UserForm, allowed: set[str]) -> None:
     form.display_name = request.form.get("display_name", "").strip()[:200]
     form.email = request.form.get("email", "").strip()[:254]
     form.groups = sorted({x for x in request.form.getlist("groups") if x in allowed})
+    form.unit = request.form.get("unit", "").strip()
+    if form.unit and form.unit not in _units():
+        form.errors["unit"] = gettext("Unit kerja tidak dikenal.")
     if form.email and not EMAIL.fullmatch(form.email):
         form.errors["email"] = gettext("Alamat e-mail tidak sah.")
     if not form.groups:
@@ -68,7 +94,8 @@ def _list_page(form: UserForm, status: int = 200, new_password: str | None = Non
         render_template(
             "admin/users.html",
             users=_agency_users(),
-            roles=ROLES,
+            roles=ASSIGNABLE,
+            units=list(_units().values()),
             form=form,
             new_password=new_password,
         ),
@@ -85,8 +112,9 @@ def users() -> Any:
 @bp.post("/pengguna")
 @admin_required
 def create_user() -> Any:
+    _units()  # before the write transaction
     form = UserForm(username=request.form.get("username", "").strip().lower())
-    _read_common(form, set(ROLES))
+    _read_common(form, set(ASSIGNABLE))
     if not USERNAME.fullmatch(form.username):
         form.errors["username"] = gettext(
             "Nama pengguna harus 2-64 huruf kecil, angka, atau . _ @ -"
@@ -116,6 +144,7 @@ def create_user() -> Any:
                             active=True,
                             created_at=engine().now(),
                             groups=[UserGroup(group=x) for x in form.groups],
+                            work_unit_id=_unit_id(form),
                         )
                     )
         except IntegrityError:
@@ -138,12 +167,13 @@ def create_user() -> Any:
 def _edit_page(
     user: User, form: UserForm, status: int = 200, new_password: str | None = None
 ) -> Any:
-    extra = sorted({ug.group for ug in user.groups} - set(ROLES))
+    extra = sorted({ug.group for ug in user.groups} - set(ASSIGNABLE))
     return (
         render_template(
             "admin/user_edit.html",
             user=user,
-            roles=[*ROLES, *extra],
+            roles=[*ASSIGNABLE, *extra],
+            units=list(_units().values()),
             form=form,
             new_password=new_password,
         ),
@@ -154,6 +184,7 @@ def _edit_page(
 @bp.get("/pengguna/<int:user_id>")
 @admin_required
 def edit_user(user_id: int) -> Any:
+    _units()  # before the session: SQLite begins every session IMMEDIATE
     with engine().sessions() as s:
         user = _user(s, user_id)
         form = UserForm(
@@ -161,6 +192,7 @@ def edit_user(user_id: int) -> Any:
             display_name=user.display_name or "",
             email=user.email or "",
             groups=[ug.group for ug in user.groups],
+            unit=_unit_code(user),
         )
         return _edit_page(user, form)
 
@@ -168,10 +200,11 @@ def edit_user(user_id: int) -> Any:
 @bp.post("/pengguna/<int:user_id>")
 @admin_required
 def save_user(user_id: int) -> Any:
+    _units()  # before the write transaction
     with engine().sessions.begin() as s:
         user = _user(s, user_id)
         form = UserForm(username=user.username)
-        _read_common(form, set(ROLES) | {ug.group for ug in user.groups})
+        _read_common(form, set(ASSIGNABLE) | {ug.group for ug in user.groups})
         if user.id == g.user.id and ADMIN_GROUP not in form.groups:
             form.errors["groups"] = gettext(
                 "Anda tidak dapat menghapus grup admin dari akun Anda sendiri."
@@ -185,6 +218,7 @@ def save_user(user_id: int) -> Any:
         user.email = form.email or None
         current = {ug.group: ug for ug in user.groups}
         user.groups = [current.get(x) or UserGroup(group=x) for x in form.groups]
+        user.work_unit_id = _unit_id(form)
     flash(gettext("Pengguna %(username)s disimpan.", username=form.username), "ok")
     return redirect(url_for("admin.users"))
 
@@ -211,6 +245,7 @@ def set_active(user_id: int) -> Any:
 @admin_required
 def reset_password(user_id: int) -> Any:
     """A new random password, shown in this response only (a forgotten password)."""
+    _units()  # before the write transaction
     password = passwords.random_password()
     with engine().sessions.begin() as s:
         user = _user(s, user_id)

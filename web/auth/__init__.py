@@ -30,6 +30,7 @@ from flask import (
 )
 from sqlalchemy import func, select
 
+from engine import access
 from engine.actors import ADMIN_GROUP, Actor
 from engine.models import User
 
@@ -63,15 +64,22 @@ class CurrentUser:
     agency_name: str
     timezone: str
     groups: frozenset[str]
+    unit_id: int | None = None
 
     @property
     def actor(self) -> Actor:
-        return Actor(username=self.username, agency=self.agency_code, groups=self.groups)
+        return Actor(
+            username=self.username,
+            agency=self.agency_code,
+            groups=self.groups,
+            unit_id=self.unit_id,
+        )
 
     @property
     def is_officer(self) -> bool:
-        """Anyone with a role beyond ``applicant`` works inside the office."""
-        return bool(self.groups - {"applicant"})
+        """Works tasks inside the office (an officer group or admin; engine/access.py): not an
+        applicant, analyst, worker or integration only. Menus only: the engine decides."""
+        return access.is_officer(self.actor)
 
     @property
     def is_admin(self) -> bool:
@@ -168,6 +176,7 @@ def load_user() -> None:
             agency_name=user.agency.name,
             timezone=user.agency.timezone,
             groups=frozenset(ug.group for ug in user.groups),
+            unit_id=user.work_unit_id,
         )
     g.actor = g.user.actor
     if t - seen > 60:  # refresh the idle clock, at most once a minute (fewer cookie writes)

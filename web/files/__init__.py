@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, g, send_file
 
+from engine import access
 from engine.errors import NotFound
 
 from .. import formview
@@ -25,14 +26,15 @@ def download(attachment_id: str) -> Any:
     with engine.sessions() as s:
         att = st.get(s, attachment_id, agency_id=g.user.agency_id)
         s.expunge(att)
-    if att.sensitive and not g.user.is_officer:
-        abort(404)
     if att.instance_id is not None:
         from ..requests import visible_instance
 
-        visible_instance(att.instance_id)  # 404 unless this user may see the request
-    elif att.created_by != g.user.username and not g.user.is_officer:
-        abort(404)
+        visible_instance(att.instance_id)  # 404 unless this user may read the request
+        # a letter with a password: for the officers who may read the request, not the unit
+        if att.sensitive and not access.is_officer(g.actor):
+            abort(404)
+    elif att.created_by != g.user.username:
+        abort(404)  # an upload not yet part of a request is its uploader's
     try:
         data = st.read(att)
     except NotFound:

@@ -17,8 +17,9 @@ from flask import (
     url_for,
 )
 
+from engine import access
 from engine.errors import Conflict, FormValidationError
-from engine.models import HumanTask
+from engine.models import HumanTask, ProcessInstance
 
 from .. import formview
 from ..auth import login_required
@@ -29,27 +30,27 @@ bp = Blueprint("inbox", __name__)
 engine_errors(bp)
 
 
+@bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    return {"may_release": may_release}
+
+
 def engine() -> Any:
     return current_app.extensions["sopflow"]
 
 
-def may_work(t: HumanTask) -> bool:
-    """As the engine decides, and stricter for viewing: a task assigned to someone else (an
-    applicant's returned task, a colleague's claimed one) is for them and administrators."""
-    u = g.user
-    if u.is_admin or t.assignee == u.username:
-        return True
-    if t.assignee:
-        return False
-    return bool(set(t.candidate_groups) & u.groups) or u.username in t.candidate_users
-
-
 def workable_task(task_id: str) -> HumanTask:
-    """The task of this agency (404 otherwise) that this user may work on (403 otherwise)."""
+    """The task this user may see (the engine's 404 otherwise) and work on now (403
+    otherwise: a colleague holds it), as engine/access.py decides."""
     t = engine().get_task(g.actor, task_id)
-    if not may_work(t):
+    if not access.may_work(g.actor, t, engine().get_instance(g.actor, t.instance_id)):
         abort(403)
     return t
+
+
+def may_release(t: HumanTask, inst: ProcessInstance | None) -> bool:
+    """Whether the page offers "Lepas": never for a task returned to an applicant's unit."""
+    return inst is not None and access.may_release(g.actor, t, inst)
 
 
 HOLDER_FILTERS = ("saya", "belum")  # claimed by me, not claimed by anyone

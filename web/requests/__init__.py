@@ -45,12 +45,9 @@ def current_definitions() -> list[ProcessDefinition]:
 
 
 def visible_instance(instance_id: str) -> ProcessInstance:
-    """The instance, if this user may see it: the applicant who filed it or an officer of the
-    agency. Anything else (another agency, another applicant's request) is a 404."""
-    inst = engine().get_instance(g.actor, instance_id)
-    if inst.started_by != g.user.username and not g.user.is_officer:
-        abort(404)
-    return inst
+    """The instance, if this user may read it (engine/access.py: its work unit, the officers
+    whose groups it passed, an administrator). Anything else is the engine's 404."""
+    return engine().get_instance(g.actor, instance_id)
 
 
 def is_overdue(inst: ProcessInstance) -> bool:
@@ -127,7 +124,7 @@ def start(key: str) -> Any:
 @bp.get("/permohonan")
 @login_required
 def mine() -> Any:
-    rows = [i for i in engine().instances(g.actor, limit=500) if i.started_by == g.user.username]
+    rows = engine().instances(g.actor, mine=True, limit=500)
     return render_template("requests/mine.html", instances=rows, sla=sla_clock(rows))
 
 

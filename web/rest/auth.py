@@ -80,6 +80,7 @@ def _actor(user: User) -> Actor:
         username=user.username,
         agency=user.agency.code,
         groups=frozenset(ug.group for ug in user.groups),
+        unit_id=user.work_unit_id,
     )
 
 

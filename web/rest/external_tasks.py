@@ -125,7 +125,7 @@ def fetch_and_lock() -> Any:
             worker,
             topics,
             max_tasks,
-            agency=who.agency,
+            actor=who,
             use_priority=use_priority,
             newest_first=newest_first,
         )
@@ -186,7 +186,7 @@ def complete_action(eng: Engine, who: Actor, task_id: str, body: dict[str, Any])
     caller wakes long polls after it, as after every successful POST."""
     variables = dto.untyped_map(body.get("variables"))
     variables.update(dto.untyped_map(body.get("localVariables")))
-    eng.complete_external(_worker(body), task_id, variables, agency=who.agency)
+    eng.complete_external(_worker(body), task_id, variables, actor=who)
 
 
 def failure(task_id: str) -> Any:
@@ -206,7 +206,7 @@ def failure(task_id: str) -> Any:
         details=body.get("errorDetails") if isinstance(body.get("errorDetails"), str) else None,
         retries=max(retries, 0) if retries is not None else None,
         retry_timeout_ms=timeout,
-        agency=tenant(),
+        actor=actor(),
     )
     return no_content()
 
@@ -222,7 +222,7 @@ def bpmn_error(task_id: str) -> Any:
         code,
         body.get("errorMessage") if isinstance(body.get("errorMessage"), str) else None,
         dto.untyped_map(body.get("variables")),
-        agency=tenant(),
+        actor=actor(),
     )
     return no_content()
 
@@ -236,12 +236,12 @@ def extend_lock(task_id: str) -> Any:
         or not 0 < duration <= MAX_LOCK_MS
     ):
         raise bad_request("'newDuration' must be a positive integer")
-    engine().extend_lock(_worker(body), task_id, duration, agency=tenant())
+    engine().extend_lock(_worker(body), task_id, duration, actor=actor())
     return no_content()
 
 
 def unlock(task_id: str) -> Any:
-    engine().unlock(task_id, agency=tenant())
+    engine().unlock(task_id, actor=actor())
     return no_content()
 
 

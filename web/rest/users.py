@@ -12,10 +12,12 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
+from engine import access
+from engine.access import Permission
 from engine.models import Agency, User
 from engine.runtime import Engine
 
-from .auth import tenant
+from .auth import actor, tenant
 from .common import arg_list, engine, page
 
 NAMESPACE = uuid.UUID("6f1b2a3c-5d4e-5f60-8a7b-9c0d1e2f3a4b")
@@ -54,8 +56,14 @@ def username_for_uuid(eng: Engine, agency: str, value: str) -> str | None:
 
 
 def list_() -> Any:
-    """Camunda's user list (``id``, ``firstName``, ``lastName``, ``email``), plus ``uuid``."""
-    names = _usernames(engine(), tenant())
+    """Camunda's user list (``id``, ``firstName``, ``lastName``, ``email``), plus ``uuid``:
+    the agency's users for an administrator, one's own record for anyone else."""
+    who = actor()
+    access.require(who, Permission.READ_SELF)
+    if access.allowed(who, Permission.ADMINISTER):
+        names = _usernames(engine(), tenant())
+    else:
+        names = [who.username]
     wanted = request.args.get("id")
     ids = arg_list("idIn")
     if wanted:
