@@ -1931,7 +1931,9 @@ class Engine:
             q = select(ProcessInstance.id).where(
                 ProcessInstance.agency_id == agency.id,
                 ProcessInstance.state == "running",
-                ProcessInstance.waiting_messages.like(f"%,{name},%"),
+                # a literal substring: '%', '_' and the escape character in a name match only
+                # themselves, never other messages' waiting instances
+                ProcessInstance.waiting_messages.contains(f",{name},", autoescape=True),
             )
             if business_key:
                 q = q.where(ProcessInstance.business_key == business_key)
