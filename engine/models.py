@@ -139,6 +139,9 @@ class ProcessDefinition(Base):
 
 
 class BusinessKeySequence(Base):
+    """The last generated business-key number per agency and year; a number is taken in its own
+    transaction (Engine._next_business_key), so it is never handed out twice."""
+
     __tablename__ = "business_key_sequence"
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -151,11 +154,14 @@ class ProcessInstance(Base):
         Index("ix_instance_timer", "state", "next_timer_at"),
         Index("ix_instance_agency_state", "agency_id", "state"),
         Index("ix_instance_unit", "agency_id", "work_unit_id"),
+        # per agency, never across agencies (issue 11): what one agency files can neither block
+        # nor reveal another's; also the index of instance_by_business_key
+        UniqueConstraint("agency_id", "business_key", name="uq_instance_agency_business_key"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     definition_id: Mapped[str] = mapped_column(ForeignKey("process_definition.id"), index=True)
-    business_key: Mapped[str] = mapped_column(String(100), unique=True)
+    business_key: Mapped[str] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(
         String(20), default="running"
     )  # running|completed|terminated

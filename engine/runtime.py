@@ -41,6 +41,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import access
 from .access import Permission
 from .actors import Actor
+from .business_keys import BusinessKeyTaken, check_chosen, generated_key
 from .calendar import WorkingCalendar
 from .clock import Clock, SystemClock
 from .errors import (
@@ -531,22 +532,53 @@ class Engine:
             return d
 
     # ------------------------------------------------------------------ instances
-    def _next_business_key(self, s: Session, agency: Agency) -> str:
-        year = self.calendar(s, agency).local_date(self.now()).year
+    def _next_business_key(self, agency_code: str) -> str:
+        """The next generated key of the agency, ``<CODE>/<YYYY>/<NNNNNN>``.
+
+        The number is taken and committed in its own short transaction, which the caller must
+        not be inside of (on SQLite the start's transaction would hold the single write lock):
+        a start that fails afterwards (a bad form, a conflict) cannot roll it back, so no number
+        is ever handed out twice and numbers only grow; a failed start leaves a gap. A number
+        whose key a request of the agency already has (a key chosen before chosen keys were
+        refused the generated shape) is skipped."""
+        with self.sessions.begin() as s:
+            agency = self.agency(s, agency_code)
+            year = self.calendar(s, agency).local_date(self.now()).year
+            for _ in range(100):
+                number = self._next_sequence_value(s, agency.id, year)
+                key = generated_key(agency.code, year, number)
+                taken = s.scalar(
+                    select(ProcessInstance.id)
+                    .where(
+                        ProcessInstance.agency_id == agency.id,
+                        ProcessInstance.business_key == key,
+                    )
+                    .limit(1)
+                )
+                if taken is None:
+                    return key
+        raise Conflict(
+            "Could not allocate a business key",
+            "Gagal membuat nomor permohonan",
+            agency=agency_code,
+        )
+
+    @staticmethod
+    def _next_sequence_value(s: Session, agency_id: int, year: int) -> int:
         for _ in range(5):
             res = s.execute(
                 update(BusinessKeySequence)
-                .where(BusinessKeySequence.agency_id == agency.id, BusinessKeySequence.year == year)
+                .where(BusinessKeySequence.agency_id == agency_id, BusinessKeySequence.year == year)
                 .values(last_value=BusinessKeySequence.last_value + 1)
                 .returning(BusinessKeySequence.last_value)
             ).scalar()
             if res is not None:
-                return f"{agency.code.upper()}/{year}/{res:06d}"
+                return int(res)
             try:
                 with s.begin_nested():
-                    s.add(BusinessKeySequence(agency_id=agency.id, year=year, last_value=0))
+                    s.add(BusinessKeySequence(agency_id=agency_id, year=year, last_value=0))
             except IntegrityError:
-                pass
+                pass  # another start created the row first: increment it
         raise Conflict("Could not allocate a business key", "Gagal membuat nomor permohonan")
 
     def start(
@@ -565,10 +597,17 @@ class Engine:
         administrators and the system, and for a process without a start form; a person's
         variables for a process with one (REST ``start`` / ``submit-form``) are form values like
         the UI's, so nobody files a request with a decision (``approved``) already made. With
-        ``message`` the instance starts through its message start event."""
+        ``message`` the instance starts through its message start event.
+
+        A chosen ``business_key`` must pass :func:`engine.business_keys.check_chosen` (never the
+        generated shape) and be unused in the agency; without one the next generated key is
+        taken first, in its own transaction (see :meth:`_next_business_key`)."""
         if not actor.system:
             access.require(actor, Permission.START)
         _check_names(variables or {})
+        if business_key is not None:
+            check_chosen(business_key)
+        bk = business_key or self._next_business_key(actor.agency)
         try:
             with self.sessions.begin() as s:
                 agency = self.agency(s, actor.agency)
@@ -601,7 +640,6 @@ class Engine:
                             f"Process '{d.key}' has no message start event '{message}'",
                             f"Proses '{d.key}' tidak punya start event pesan '{message}'",
                         )
-                bk = business_key or self._next_business_key(s, agency)
                 inst = ProcessInstance(
                     id=new_id(),
                     agency_id=agency.id,
@@ -630,11 +668,15 @@ class Engine:
                 )
                 self._advance(s, agency, inst, wf, actor.username)
                 return inst
-        except IntegrityError:
+        except IntegrityError as e:
+            # unique per agency: the key is used in the caller's own agency, nothing else is
+            # said (what other agencies file is neither a conflict nor to be learnt here)
+            if business_key is not None and "business_key" in str(e.orig):
+                raise BusinessKeyTaken(business_key) from None
             raise Conflict(
-                f"Business key '{business_key}' is already used",
-                f"Nomor permohonan '{business_key}' sudah dipakai",
-            )
+                f"The new request {bk} could not be saved; retry",
+                f"Permohonan baru {bk} tidak dapat disimpan; coba lagi",
+            ) from None
 
     def _eval_moment(
         self, engine: SafeScriptEngine, text: str, data: Mapping[str, Any], agency: Agency
@@ -2002,7 +2044,9 @@ class Engine:
             q = select(ProcessInstance.id).where(
                 ProcessInstance.agency_id == agency.id,
                 ProcessInstance.state == "running",
-                ProcessInstance.waiting_messages.like(f"%,{name},%"),
+                # a literal substring: '%', '_' and the escape character in a name match only
+                # themselves, never other messages' waiting instances
+                ProcessInstance.waiting_messages.contains(f",{name},", autoescape=True),
             )
             if business_key:
                 q = q.where(ProcessInstance.business_key == business_key)

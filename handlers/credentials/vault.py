@@ -103,6 +103,28 @@ def parse_ref(ref: Any) -> str | None:
     return ident if _UUID.fullmatch(ident) else None
 
 
+def credential_row(
+    s: Session, ref: str, *, agency_id: int | None, instance_id: str | None = None
+) -> SiteCredential:
+    """The credential ``ref`` names, of the agency and (when ``instance_id`` is given) issued for
+    that very request, else NotFound. A letter or mail of one request can therefore never print
+    or send the password of another request, not even one of the same agency; the answer is the
+    same as for a reference that does not exist."""
+    ident = parse_ref(ref)
+    row = s.get(SiteCredential, ident) if ident else None
+    if (
+        row is None
+        or (agency_id is not None and row.agency_id != agency_id)
+        or (instance_id is not None and row.instance_id != instance_id)
+    ):
+        raise NotFound(
+            f"Credentials '{ref}' not found for this request",
+            f"Kredensial '{ref}' tidak ditemukan untuk permohonan ini",
+            ref=ref,
+        )
+    return row
+
+
 def generate_password(length: int = 18) -> str:
     """Random over 66 unambiguous characters (~6 bits each: 18 -> ~108 bits), with at least one
     lower-case letter, upper-case letter, digit and symbol."""
@@ -211,14 +233,10 @@ class CredentialVault:
         s.flush()
         return row
 
-    def _row(self, s: Session, ref: str, agency_id: int | None) -> SiteCredential:
-        ident = parse_ref(ref)
-        row = s.get(SiteCredential, ident) if ident else None
-        if row is None or (agency_id is not None and row.agency_id != agency_id):
-            raise NotFound(
-                f"Credentials '{ref}' not found", f"Kredensial '{ref}' tidak ditemukan", ref=ref
-            )
-        return row
+    def _row(
+        self, s: Session, ref: str, agency_id: int | None, instance_id: str | None = None
+    ) -> SiteCredential:
+        return credential_row(s, ref, agency_id=agency_id, instance_id=instance_id)
 
     def mint_link(
         self,
@@ -226,11 +244,13 @@ class CredentialVault:
         ref: str,
         *,
         agency_id: int | None = None,
+        instance_id: str | None = None,
         base_url: str | None = None,
     ) -> str:
         """A fresh one-time URL for ``ref`` (replacing any earlier one); raises
-        CredentialsUnavailable('used') when the password was already shown or printed."""
-        row = self._row(s, ref, agency_id)
+        CredentialsUnavailable('used') when the password was already shown or printed. With
+        ``instance_id`` only credentials issued for that request are found."""
+        row = self._row(s, ref, agency_id, instance_id)
         if row.secret_enc is None:
             raise CredentialsUnavailable("used" if row.revealed_via != "expired" else "expired")
         token = secrets.token_urlsafe(32)
@@ -241,10 +261,17 @@ class CredentialVault:
         return self.url_pattern.format(base_url=base, token=token)
 
     def take(
-        self, s: Session, ref: str, *, agency_id: int | None = None, via: str = "letter"
+        self,
+        s: Session,
+        ref: str,
+        *,
+        agency_id: int | None = None,
+        instance_id: str | None = None,
+        via: str = "letter",
     ) -> RevealedCredentials:
-        """The password, erasing the encrypted copy in the caller's transaction."""
-        row = self._row(s, ref, agency_id)
+        """The password, erasing the encrypted copy in the caller's transaction. With
+        ``instance_id`` only credentials issued for that request are found."""
+        row = self._row(s, ref, agency_id, instance_id)
         return self._consume(s, row, via)
 
     # ------------------------------------------------------------------ own transactions
@@ -356,6 +383,7 @@ __all__ = [
     "CredentialVault",
     "CredentialsUnavailable",
     "RevealedCredentials",
+    "credential_row",
     "generate_password",
     "make_ref",
     "parse_ref",

@@ -20,8 +20,13 @@ file under its base.
 
 BPMN errors (an uncaught one becomes an incident at once, without retries):
 
-* ``NAME_INVALID``: the label or fqdn is not an acceptable host name.
+* ``NAME_INVALID``: the label or fqdn is not an acceptable host name, the fqdn is not inside
+  the agency's own domain (its parent domain and DNS zone), or the request holds other names in
+  the subdomain registry but not this one.
 * ``NAME_TAKEN``: another request holds the label in the subdomain registry.
+
+The label the registry is asked about is the one right below the agency's zone, also for an
+``fqdn`` of several labels (``www.dinkes.<zone>`` is the site of ``dinkes``).
 * ``HOSTING_EXISTS``: a server block or web root for the name exists and belongs to another
   request, or was not made by sopflow; nothing is overwritten.
 * ``HOSTING_PATH_REFUSED``: a path resolves outside its base directory (a symbolic link).
@@ -43,7 +48,7 @@ from filelock import FileLock
 from filelock import Timeout as LockTimeout
 
 from handlers.base import BpmnErrorRaised, Handler, HandlerContext, Job
-from handlers.dns.config import load_agency
+from handlers.dns.config import dns_settings, load_agency
 
 from . import nginx
 from .config import HostingSettings, hosting_settings, site_name
@@ -70,6 +75,25 @@ def placeholder_title(fqdn: str) -> str:
     return f"Situs sedang disiapkan: {fqdn}"
 
 
+def own_label(agency: Any, ctx: HandlerContext, fqdn: str) -> str:
+    """The label right below the agency's zone that ``fqdn`` belongs to, or the BPMN error
+    NAME_INVALID when ``fqdn`` is not strictly inside both the agency's parent domain and its
+    DNS zone: a site is only ever made for a name of the agency's own domain, never for another
+    agency's or anyone else's."""
+    zone = str(dns_settings(agency, ctx.settings)["zone"]).rstrip(".").lower()
+    parent = str(agency.parent_domain or "").rstrip(".").lower()
+    outside = [d for d in dict.fromkeys((parent, zone)) if not d or not fqdn.endswith("." + d)]
+    if outside:
+        raise BpmnErrorRaised(
+            "NAME_INVALID",
+            f"Hosting untuk {fqdn} ditolak: nama itu tidak berada di bawah domain instansi "
+            f"{agency.code} ({parent}); tidak ada yang dibuat / Hosting for {fqdn} refused: the "
+            f"name is not inside the domain of agency {agency.code} ({parent}); nothing was "
+            "made",
+        )
+    return fqdn[: -len(zone) - 1].rsplit(".", 1)[-1]
+
+
 def _exists(fqdn: str, en: str, id: str) -> BpmnErrorRaised:
     return BpmnErrorRaised(
         "HOSTING_EXISTS",
@@ -94,7 +118,8 @@ class HostingCreate(Handler):
         "hosting_path": "the site's document root, where the site's files go",
     }
     errors: ClassVar[Mapping[str, str]] = {
-        "NAME_INVALID": "the label or fqdn is not an acceptable host name",
+        "NAME_INVALID": "the label or fqdn is not an acceptable host name, not inside the "
+        "agency's domain, or not the name the request reserved",
         "NAME_TAKEN": "another request holds the label in the subdomain registry",
         "HOSTING_EXISTS": "a server block or web root for the name belongs to another request "
         "or was not made by sopflow",
@@ -104,9 +129,12 @@ class HostingCreate(Handler):
     def run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
         agency = load_agency(ctx, job.agency)
         cfg = hosting_settings(agency, ctx.settings)
-        label, fqdn = site_name(job, agency, ctx)
-        if label is not None:
-            self._check_registry(ctx, job, agency, label, fqdn)
+        from handlers.names.handlers import valid_label
+
+        _label, fqdn = site_name(job, agency, ctx)
+        # also from an fqdn: the label obeys the rules of subdomain.reserve (reserved labels)
+        label = valid_label(own_label(agency, ctx, fqdn), agency, ctx)
+        self._check_registry(ctx, job, agency, label, fqdn)
         owner = Owner.of(fqdn, agency.code, job.instance_id)
         try:
             site_dir = inside(cfg.web_root, fqdn)
@@ -148,6 +176,15 @@ class HostingCreate(Handler):
         row = store.holder(ctx.sessions, agency.id, label)
         if row is not None and row.instance_id not in (None, job.instance_id):
             raise BpmnErrorRaised("NAME_TAKEN", held_reason(fqdn).text())
+        held = [r.label for r in store.held_by(ctx.sessions, agency.id, job.instance_id)]
+        if held and label not in held:
+            names = ", ".join(held)
+            raise BpmnErrorRaised(
+                "NAME_INVALID",
+                f"Hosting untuk {fqdn} ditolak: permohonan ini memesan nama lain ({names}), "
+                f"bukan {label} / Hosting for {fqdn} refused: this request reserved another "
+                f"name ({names}), not {label}",
+            )
 
     def _create(
         self,

@@ -223,11 +223,21 @@ class GenerateLetter(Handler):
                     f"Letter '{template}' needs the input credentials_ref",
                     f"Surat '{template}' memerlukan masukan credentials_ref",
                 )
+            if not instance_id:
+                raise SopflowError(
+                    f"Letter '{template}' prints credentials and needs the request they were "
+                    "issued for",
+                    f"Surat '{template}' mencetak kredensial dan memerlukan permohonan tempat "
+                    "kredensial itu dibuat",
+                )
             vault = CredentialVault.from_settings(
                 ctx.settings, clock=ctx.clock, sessions=ctx.sessions
             )
+            # only the request's own credentials (never another request's, even of the agency);
             # erased in this transaction: the letter and the erasure commit or roll back together
-            creds = vault.take(s, credentials_ref, agency_id=agency.id, via="letter")
+            creds = vault.take(
+                s, credentials_ref, agency_id=agency.id, instance_id=instance_id, via="letter"
+            )
             context.update(username=creds.username, password=creds.password)
             if creds.site:
                 context["fqdn"] = creds.site

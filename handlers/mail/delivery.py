@@ -275,6 +275,7 @@ class MailDelivery(PeriodicThread):
                         s,
                         row.credentials_ref,
                         agency_id=agency.id,
+                        instance_id=row.instance_id,
                         base_url=str(
                             setting(
                                 self.settings, agency, "mail", "base_url", "http://localhost:5000"

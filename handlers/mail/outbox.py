@@ -17,6 +17,7 @@ from engine.models import Agency, ProcessInstance, User, UserGroup
 
 from ..agency_settings import as_int, checked_format, local_now, setting, tanggal
 from ..attachments.store import AttachmentStore
+from ..credentials.vault import credential_row
 from ..credentials.vault import parse_ref as parse_credentials_ref
 from .models import OutboxMessage
 from .render import CREDENTIALS_LINK_PLACEHOLDER, MailRenderer
@@ -185,6 +186,15 @@ class Outbox:
                 f"Invalid credentials reference {credentials_ref!r}",
                 f"Rujukan kredensial {credentials_ref!r} tidak sah",
             )
+        if credentials_ref is not None:
+            if instance_id is None:
+                raise MailError(
+                    "A mail with credentials needs the request they were issued for",
+                    "E-mail berisi kredensial memerlukan permohonan tempat kredensial itu dibuat",
+                )
+            # only the request's own credentials: NotFound for another request's, even one of
+            # the same agency (the link would send its password to this mail's recipient)
+            credential_row(s, credentials_ref, agency_id=agency.id, instance_id=instance_id)
         if template == "credentials" and not credentials_ref:
             raise MailError(
                 "Mail 'credentials' needs the input credentials_ref",

@@ -36,6 +36,22 @@ def holder(sessions: Any, agency_id: int, label: str) -> Subdomain | None:
         return live(s, agency_id, label)
 
 
+def held_by(sessions: Any, agency_id: int, instance_id: str) -> list[Subdomain]:
+    """The live rows (reserved or active) the request holds, oldest first."""
+    with sessions() as s:
+        return list(
+            s.scalars(
+                select(Subdomain)
+                .where(
+                    Subdomain.agency_id == agency_id,
+                    Subdomain.instance_id == instance_id,
+                    Subdomain.deleted_at.is_(None),
+                )
+                .order_by(Subdomain.id)
+            )
+        )
+
+
 def reserve(
     sessions: Any,
     *,

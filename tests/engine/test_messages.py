@@ -58,3 +58,38 @@ def test_message_start_event_starts_a_new_instance(engine, admin, deployed):
     [inst] = engine.correlate_message(admin, "register_site", variables={"site": "dinkes"})
     assert inst.business_key.startswith("KUDUS/") and inst.variables["site"] == "dinkes"
     assert [t.element_id for t in engine.inbox(OFFICER)] == ["check_site"]
+
+
+@pytest.mark.parametrize("name", ["%", "_", "letter%", "letter_receive_", "%_%", "\\", "/%"])
+def test_wildcards_in_a_message_name_match_only_themselves(engine, admin, deployed, name):
+    a = engine.start(APPLICANT, "awaits_letter")
+    b = engine.start(APPLICANT, "awaits_letter")
+    with pytest.raises(Conflict) as err:
+        engine.correlate_message(admin, name, all=True)
+    assert "no process instance waits for it" in err.value.message_en  # not "matches 2"
+    for inst in (a, b):
+        assert engine.get_instance(admin, inst.id).waiting_messages == ",letter_received,"
+    # the real name still reaches both
+    assert len(engine.correlate_message(admin, "letter_received", all=True)) == 2
+
+
+def test_sql_wildcards_and_escapes_are_literal_in_the_query(engine, admin, deployed, sessions):
+    from sqlalchemy import update
+
+    from engine.models import ProcessInstance
+
+    inst = engine.start(APPLICANT, "awaits_letter")
+    with sessions.begin() as s:  # a waiting name with the characters LIKE treats specially
+        s.execute(
+            update(ProcessInstance)
+            .where(ProcessInstance.id == inst.id)
+            .values(waiting_messages=",a%b_c\\d/e,")
+        )
+    for name in ("a%b_c\\d/e",):
+        with pytest.raises(Conflict) as err:  # found by the query, but not waited for by Spiff
+            engine.correlate_message(admin, name)
+        assert "no longer waits" in err.value.message_en
+    for name in ("aXbYc\\d/e", "a%b_c\\\\d/e", "a%b_c_d/e", "a%"):
+        with pytest.raises(Conflict) as err:
+            engine.correlate_message(admin, name)
+        assert "no process instance waits for it" in err.value.message_en

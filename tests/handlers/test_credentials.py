@@ -9,6 +9,7 @@ import logging
 import re
 import string
 import threading
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -26,7 +27,7 @@ from sqlalchemy import select
 from support import CORPUS, actor
 from werkzeug.security import check_password_hash
 
-from engine.errors import ConfigurationError
+from engine.errors import ConfigurationError, NotFound
 from engine.models import ExternalTask, HistoryEvent
 from engine.workers import WorkerPool
 from handlers.attachments.store import AttachmentStore
@@ -36,8 +37,10 @@ from handlers.credentials.handler import IssueCredentials
 from handlers.credentials.models import SiteCredential
 from handlers.credentials.vault import LOWER, SYMBOLS, UPPER, parse_ref
 from handlers.letters.generate import GenerateLetter
+from handlers.letters.models import Letter
 from handlers.mail import MailDelivery
 from handlers.mail.handler import SendMail
+from handlers.mail.models import OutboxMessage
 from handlers.registry import HandlerRegistry
 
 APPLICANT = actor("ani", "sulut", "applicant")
@@ -58,8 +61,13 @@ def vault(sessions, clock, settings):
     return CredentialVault.from_settings(settings, clock=clock, sessions=sessions)
 
 
-def issue(ctx, agency="sulut", job=None, **variables):
-    job = job or fake_job(agency, "credentials.issue", {"subdomain": "dinkes", **variables})
+REQUEST = "0f0e0d0c-0000-4000-8000-000000000001"  # the request the tests' credentials are for
+
+
+def issue(ctx, agency="sulut", job=None, instance_id=None, **variables):
+    job = job or fake_job(
+        agency, "credentials.issue", {"subdomain": "dinkes", **variables}, instance_id=instance_id
+    )
     return IssueCredentials().run(job, ctx)
 
 
@@ -229,11 +237,12 @@ def test_a_changed_secret_key_makes_pending_passwords_expire(ctx, agencies, sess
 
 
 def test_the_letter_prints_the_password_once(ctx, agencies, sessions, vault, settings):
-    ref = issue(ctx)["credentials_ref"]
+    ref = issue(ctx, instance_id=REQUEST)["credentials_ref"]
     job = fake_job(
         "sulut",
         "letter.generate",
         {"template": "credentials_letter", "credentials_ref": ref, "opd_name": "Dinas Kesehatan"},
+        instance_id=REQUEST,
     )
     out = GenerateLetter().run(job, ctx)
     store = AttachmentStore.from_settings(settings)
@@ -251,7 +260,10 @@ def test_the_letter_prints_the_password_once(ctx, agencies, sessions, vault, set
     with pytest.raises(CredentialsUnavailable):
         link(vault, sessions, ref)  # printed: no link any more
     other = fake_job(
-        "sulut", "letter.generate", {"template": "credentials_letter", "credentials_ref": ref}
+        "sulut",
+        "letter.generate",
+        {"template": "credentials_letter", "credentials_ref": ref},
+        instance_id=REQUEST,
     )
     with pytest.raises(CredentialsUnavailable):
         GenerateLetter().run(other, ctx)  # nor a second letter
@@ -265,8 +277,71 @@ def test_the_letter_prints_the_password_once(ctx, agencies, sessions, vault, set
                 "kudus",
                 "letter.generate",
                 {"template": "credentials_letter", "credentials_ref": ref},
+                instance_id=REQUEST,
             ),
             ctx,
+        )
+
+
+# ------------------------------------------------- only the request's own credentials (11)
+def test_a_letter_cannot_print_another_requests_credentials(ctx, agencies, sessions, settings):
+    victim = issue(ctx, instance_id=REQUEST)["credentials_ref"]  # same agency, other request
+    attacker = fake_job(
+        "sulut",
+        "letter.generate",
+        {"template": "credentials_letter", "credentials_ref": victim},
+    )
+    with pytest.raises(NotFound) as err:
+        GenerateLetter().run(attacker, ctx)
+    assert "tidak ditemukan untuk permohonan ini" in str(err.value)
+    assert "not found for this request" in str(err.value)
+    r = row(sessions, victim)
+    assert r.secret_enc is not None and r.revealed_via is None  # still there for its owner
+    with sessions() as s:
+        assert s.scalars(select(Letter)).all() == []  # no letter, no number taken
+    # the owner's letter still prints it
+    own = fake_job(
+        "sulut",
+        "letter.generate",
+        {"template": "credentials_letter", "credentials_ref": victim},
+        instance_id=REQUEST,
+    )
+    assert GenerateLetter().run(own, ctx)["issued_letter_number"] == "B/000001/DKIPS/2026"
+    assert row(sessions, victim).revealed_via == "letter"
+
+
+def test_a_mail_cannot_send_another_requests_credentials(ctx, agencies, sessions):
+    victim = issue(ctx, instance_id=REQUEST)["credentials_ref"]
+    attacker = fake_job(
+        "sulut",
+        "mail.send",
+        {"template": "credentials", "to": "eve@example.org", "credentials_ref": victim},
+    )
+    with pytest.raises(NotFound):
+        SendMail().run(attacker, ctx)
+    with sessions() as s:
+        assert s.scalars(select(OutboxMessage)).all() == []
+    assert row(sessions, victim).secret_enc is not None
+    own = fake_job(
+        "sulut",
+        "mail.send",
+        {"template": "credentials", "to": "a@sulutprov.go.id", "credentials_ref": victim},
+        instance_id=REQUEST,
+    )
+    SendMail().run(own, ctx)
+    with sessions() as s:
+        [queued] = s.scalars(select(OutboxMessage)).all()
+        assert queued.credentials_ref == victim and queued.instance_id == REQUEST
+
+
+def test_a_link_is_minted_only_for_the_request_of_the_mail(ctx, agencies, sessions, vault):
+    ref = issue(ctx, instance_id=REQUEST)["credentials_ref"]
+    with sessions.begin() as s, pytest.raises(NotFound):
+        vault.mint_link(s, ref, agency_id=agencies["sulut"], instance_id=str(uuid.uuid4()))
+    assert row(sessions, ref).token_hash is None
+    with sessions.begin() as s:
+        assert "/credentials/" in vault.mint_link(
+            s, ref, agency_id=agencies["sulut"], instance_id=REQUEST
         )
 
 
@@ -391,7 +466,7 @@ def test_delivery_retry_after_a_failed_send_mints_a_fresh_link(
     port = free_port()
     settings = settings_for(tmp_path, port)
     ctx = HandlerContext(clock=clock, sessions=sessions, settings=settings)
-    ref = issue(ctx)["credentials_ref"]
+    ref = issue(ctx, instance_id=REQUEST)["credentials_ref"]
     job = fake_job(
         "sulut",
         "mail.send",
@@ -401,6 +476,7 @@ def test_delivery_retry_after_a_failed_send_mints_a_fresh_link(
             "credentials_ref": ref,
             "fqdn": "dinkes.sulutprov.go.id",
         },
+        instance_id=REQUEST,
     )
     SendMail().run(job, ctx)
     delivery = MailDelivery(sessions, clock=clock, settings=settings)
@@ -422,13 +498,14 @@ def test_the_mail_for_an_already_seen_password_says_so(sessions, clock, agencies
     try:
         settings = settings_for(tmp_path, sink.port)
         ctx = HandlerContext(clock=clock, sessions=sessions, settings=settings)
-        ref = issue(ctx)["credentials_ref"]
+        ref = issue(ctx, instance_id=REQUEST)["credentials_ref"]
         vault.reveal_once(link(vault, sessions, ref))
         SendMail().run(
             fake_job(
                 "sulut",
                 "mail.send",
                 {"template": "credentials", "to": "a@sulutprov.go.id", "credentials_ref": ref},
+                instance_id=REQUEST,
             ),
             ctx,
         )

@@ -335,3 +335,75 @@ def test_web_root_inside_sites_dir_is_refused(hosting, ctx, make_job, set_agency
     set_agency_settings("kudus", hosting=hosting.hosting_settings(web_root=str(inner)))
     with pytest.raises(HostingConfigError, match="separate directories"):
         create(ctx, make_job("hosting.create", subdomain="dinas-kesehatan"))
+
+
+# ---------------------------------------------------------------- names outside the agency (11)
+@pytest.mark.parametrize(
+    "fqdn",
+    [
+        "dinkes.tapinkab.go.id",  # another agency's zone
+        "www.kemenkeu.go.id",  # anyone else's
+        "kuduskab.go.id",  # the zone itself, not a name in it
+        "dinkes.kuduskab.go.id.evil.example",  # the zone as a prefix
+        "dinkeskuduskab.go.id",  # the zone as a suffix without the dot
+        "go.id",
+    ],
+)
+def test_an_fqdn_outside_the_agencys_domain_is_refused(hosting, ctx, make_job, fqdn):
+    err = refusal(ctx, make_job("hosting.create", fqdn=fqdn))
+    assert err.code == "NAME_INVALID"
+    assert "tidak berada di bawah domain instansi kudus" in str(err)
+    assert "not inside the domain of agency kudus" in str(err)
+    assert [p.name for p in hosting.web_root.iterdir()] == []
+    assert [p.name for p in hosting.sites.iterdir() if p.suffix == ".conf"] == []
+
+
+def test_an_fqdn_of_a_reserved_label_is_refused(hosting, ctx, make_job):
+    for fqdn in ("www.kuduskab.go.id", "mail.kuduskab.go.id", "x.lpse.kuduskab.go.id"):
+        err = refusal(ctx, make_job("hosting.create", fqdn=fqdn))
+        assert err.code == "NAME_INVALID", fqdn
+    assert [p.name for p in hosting.sites.iterdir() if p.suffix == ".conf"] == []
+
+
+def test_an_fqdn_below_another_requests_name_is_refused(hosting, ctx, make_job, sessions, agencies):
+    store.reserve(
+        sessions,
+        agency_id=agencies["kudus"],
+        label="dinas-kesehatan",
+        fqdn=FQDN,
+        instance_id="someone-else",
+        business_key="KUDUS/2026/000007",
+        actor="w",
+        now=ctx.now(),
+    )
+    for fqdn in (FQDN, f"www.{FQDN}"):  # one label or several: the registry label decides
+        err = refusal(ctx, make_job("hosting.create", fqdn=fqdn))
+        assert err.code == "NAME_TAKEN", fqdn
+    assert [p.name for p in hosting.sites.iterdir() if p.suffix == ".conf"] == []
+    mine = make_job("hosting.create", fqdn=f"www.{FQDN}", instance_id="someone-else")
+    assert create(ctx, mine)["hosting_path"].endswith(f"www.{FQDN}/public")
+
+
+def test_only_the_name_the_request_reserved(hosting, ctx, make_job, sessions, agencies):
+    job = make_job("hosting.create", fqdn="bappeda.kuduskab.go.id")
+    store.reserve(
+        sessions,
+        agency_id=agencies["kudus"],
+        label="dinas-kesehatan",
+        fqdn=FQDN,
+        instance_id=job.instance_id,
+        business_key=job.business_key,
+        actor="w",
+        now=ctx.now(),
+    )
+    err = refusal(ctx, job)
+    assert err.code == "NAME_INVALID"
+    assert "memesan nama lain (dinas-kesehatan)" in str(err)
+    assert "reserved another name (dinas-kesehatan)" in str(err)
+    assert [p.name for p in hosting.sites.iterdir() if p.suffix == ".conf"] == []
+    # the reserved one, as subdomain or fqdn, is made
+    same = make_job(
+        "hosting.create", instance_id=job.instance_id, business_key=job.business_key, fqdn=FQDN
+    )
+    assert create(ctx, same)["hosting_path"].endswith(f"{FQDN}/public")
+    assert hosting.wait_for(FQDN)[0] == 200

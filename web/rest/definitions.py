@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from sqlalchemy.orm import undefer
 
+from engine.business_keys import BusinessKeyTaken, InvalidBusinessKey
 from engine.models import ProcessDefinition
 
 from . import dto
@@ -97,12 +98,17 @@ def _start(definition: ProcessDefinition) -> Any:
     business_key = body.get("businessKey")
     if business_key is not None and not isinstance(business_key, str):
         raise bad_request("'businessKey' must be a string")
-    inst = engine().start(
-        actor(),
-        definition_id=definition.id,
-        variables=variables,
-        business_key=business_key or None,
-    )
+    try:
+        inst = engine().start(
+            actor(),
+            definition_id=definition.id,
+            variables=variables,
+            business_key=business_key or None,
+        )
+    except (InvalidBusinessKey, BusinessKeyTaken) as e:
+        # the caller's own choice, refused: a 400 with both languages (the taken one says
+        # only that this agency uses it)
+        raise bad_request(str(e)) from None
     return jsonify(dto.instance(inst, tenant(), bool(body.get("withVariablesInReturn"))))
 
 
