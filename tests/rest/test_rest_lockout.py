@@ -68,6 +68,9 @@ def test_twenty_wrong_passwords_then_the_right_one_is_429(
     assert statuses == [401] * MAX_FAILURES + [429] * (20 - MAX_FAILURES)
     assert_locked(basic(server, officer, PASSWORD))
     assert ui_login(app, officer)[1] == 429  # one limiter: the login page is locked too
+    c = app.test_client()
+    r = c.post("/masuk", data={"username": officer, "password": PASSWORD, "csrf_token": csrf_of(c)})
+    assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= LOCKOUT_SECONDS
     # the pair is locked, not the user everywhere nor the address for everyone
     assert basic(server, users["admin"], PASSWORD).status_code == 200
     assert ui_login(app, officer, address="10.0.0.9")[1] == 302

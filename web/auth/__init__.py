@@ -13,6 +13,7 @@ on the other.
 from __future__ import annotations
 
 import functools
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -152,6 +153,9 @@ class LoginLimiter:
             if len(self._failures) > 10_000:  # bound memory under a spray of usernames
                 for k in list(self._failures)[:5_000]:
                     del self._failures[k]
+            if len(self._locked) > 10_000:
+                for k in [k for k, until in self._locked.items() if until <= t]:
+                    del self._locked[k]
         for who in started:
             for listener in self.listeners:
                 listener(who)
@@ -278,6 +282,7 @@ def login() -> Any:
         return redirect(url_for("ui.home"))
     error = None
     status = 200
+    headers: dict[str, str] = {}
     username = ""
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()[:64]
@@ -290,6 +295,7 @@ def login() -> Any:
                 minutes=retry_minutes(left),
             )
             status = 429
+            headers["Retry-After"] = str(max(1, math.ceil(left)))
         else:
             with engine().sessions() as s:
                 user = s.scalar(select(User).where(func.lower(User.username) == username.lower()))
@@ -319,6 +325,7 @@ def login() -> Any:
     return (
         render_template("auth/login.html", error=error, username=username),
         status,
+        headers,
     )
 
 

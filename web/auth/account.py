@@ -81,7 +81,9 @@ def sessions_page() -> Any:
 @bp.post("/akun/sesi/<session_id>/akhiri")
 @login_required
 def end_session(session_id: str) -> Any:
-    if not user_sessions.revoke_one(engine().sessions, g.user.id, session_id[:36], now()):
+    if len(session_id) > 36 or not user_sessions.revoke_one(
+        engine().sessions, g.user.id, session_id, now()
+    ):
         abort(404)
     if session_id == g.session_id:
         end_cookie_session()
