@@ -145,6 +145,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(secret=True)
     _logging()
     upgrade(settings["DATABASE_URL"])
+    settings["LISTEN_HOST"] = args.host  # CORS: the Modeler's file:// page only on loopback
     app = create_app(settings)
     engine = app.extensions["sopflow"]
     registry = app.extensions["sopflow.registry"]

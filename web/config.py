@@ -14,11 +14,13 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from engine.errors import ConfigurationError
 
 PREFIX = "SOPFLOW_"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+FILE_ORIGINS = frozenset({"null", "file://"})  # what browsers send for a file:// page
 
 DEFAULTS: dict[str, Any] = {
     "INSTANCE_DIR": "instance",
@@ -86,9 +88,47 @@ def load_settings(
     settings["TIMER_INTERVAL"] = _number(
         "TIMER_INTERVAL", settings.get("TIMER_INTERVAL"), float, 0.05
     )
+    settings["CORS_ORIGINS"] = cors_origins(settings.get("CORS_ORIGINS"))
     if secret and not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = secret_key(instance)
     return settings
+
+
+def normal_origin(origin: str) -> str:
+    """An origin as browsers send it: lower case, no trailing slash (``file://`` kept whole)."""
+    o = origin.strip().lower()
+    return o[:-1] if o.endswith("/") and not o.endswith("://") else o
+
+
+def valid_origin(origin: str) -> bool:
+    """``null``, ``file://`` or ``scheme://host[:port]`` with nothing after it."""
+    o = normal_origin(origin)
+    if o in FILE_ORIGINS:
+        return True
+    try:
+        parts = urlsplit(o)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not (parts.path or parts.query or parts.fragment or parts.username)
+    )
+
+
+def cors_origins(value: Any) -> frozenset[str]:
+    """``SOPFLOW_CORS_ORIGINS``: exact origins (``https://host[:port]``, ``null``, ``file://``)
+    whose pages may call the REST API with credentials; ``*`` or a URL with a path is refused at
+    start-up, since a typo must not open the API to every site (web/rest/cors.py)."""
+    origins = split_list(value)
+    bad = [o for o in origins if not valid_origin(o)]
+    if bad:
+        raise ConfigurationError(
+            f"SOPFLOW_CORS_ORIGINS takes exact origins like https://host:port, not {bad[0]!r}",
+            f"SOPFLOW_CORS_ORIGINS berisi origin persis (https://host:port), bukan {bad[0]!r}",
+        )
+    return frozenset(normal_origin(o) for o in origins)
 
 
 def secret_key(instance_dir: Path) -> str:

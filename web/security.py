@@ -84,7 +84,7 @@ def register(app: Flask) -> None:
             return response
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
-        if session.get("uid") and "Cache-Control" not in response.headers:
+        if session.get("sid") and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -26,7 +26,15 @@ def cheap_scrypt(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def app(db_url: str, agencies: dict[str, int], tmp_path: Path) -> Iterator[Any]:
+def app_settings() -> dict[str, Any]:
+    """Extra settings of the app; a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def app(
+    db_url: str, agencies: dict[str, int], tmp_path: Path, app_settings: dict[str, Any]
+) -> Iterator[Any]:
     app = create_app(
         {
             "DATABASE_URL": db_url,
@@ -34,6 +42,7 @@ def app(db_url: str, agencies: dict[str, int], tmp_path: Path) -> Iterator[Any]:
             "WORKERS": 0,
             "INSTANCE_DIR": tmp_path / "instance",
             "EXTERNAL_TOPICS": "rest.*",
+            **app_settings,
         }
     )
     if "engine_rest" not in app.blueprints:  # until create_app wires it

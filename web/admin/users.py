@@ -2,7 +2,9 @@
 generated and shown once), edit name, e-mail and groups, deactivate and reactivate.
 
 An administrator cannot lock themself out: deactivating their own account or removing their
-own ``admin`` group is refused with a message, not done.
+own ``admin`` group is refused with a message, not done. A password reset or a deactivation
+ends every session of that user (web/auth/sessions.py) and drops their checked REST
+credentials, in the same request: a copied cookie or a cached Basic header stops at once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from engine.catalogue import ROLES
 from engine.models import User, UserGroup, WorkUnit
 
 from .. import passwords
+from ..auth import now
+from ..auth.account import forget_credentials
+from ..auth.sessions import revoke_user
 from ..i18n import error_text, gettext
 from ..seed import USERNAME
 from . import bp
@@ -234,6 +239,10 @@ def set_active(user_id: int) -> Any:
             flash(gettext("Anda tidak dapat menonaktifkan akun Anda sendiri."), "error")
             return redirect(url_for("admin.users"))
         user.active = active
+        if not active:
+            revoke_user(s, user.id, now())
+    if not active:
+        forget_credentials(username)
     if active:
         flash(gettext("Pengguna %(username)s diaktifkan kembali.", username=username), "ok")
     else:
@@ -250,11 +259,14 @@ def reset_password(user_id: int) -> Any:
     with engine().sessions.begin() as s:
         user = _user(s, user_id)
         user.password_hash = passwords.hash_password(password)
+        # an administrator resetting their own password keeps the session doing it
+        revoke_user(s, user.id, now(), keep=g.session_id if user.id == g.user.id else None)
         form = UserForm(
             username=user.username,
             display_name=user.display_name or "",
             email=user.email or "",
             groups=[ug.group for ug in user.groups],
         )
-        flash(gettext("Kata sandi %(username)s diganti.", username=user.username), "ok")
-        return _edit_page(user, form, new_password=password)
+    forget_credentials(user.username)  # after the commit, so no old check refills the cache
+    flash(gettext("Kata sandi %(username)s diganti.", username=user.username), "ok")
+    return _edit_page(user, form, new_password=password)

@@ -23,11 +23,16 @@ from . import (
     wellknown,
 )
 from .auth import authenticate
+from .auth import install as install_auth
 from .common import finish, has_nul
 from .errors import RestError, to_response
 
 PREFIXES = {"engine_rest": "/engine-rest", "rest": "/rest"}
-PUBLIC = {"openapi.json", "version"}
+# Answered without credentials: exactly these paths under each prefix (a suffix match made
+# ``/engine-rest/task/version`` public too, and its view then failed without a caller: 500).
+PUBLIC_PATHS = frozenset(
+    f"{p}/{name}" for p in PREFIXES.values() for name in ("version", "openapi.json")
+)
 
 
 def rest_blueprint(name: str, url_prefix: str) -> Blueprint:
@@ -39,7 +44,7 @@ def rest_blueprint(name: str, url_prefix: str) -> Blueprint:
             return finish(Response(status=204), preflight=True)
         if "\x00" in request.path or has_nul(request.args.to_dict(flat=False)):
             raise RestError(400, "The request contains a NUL character")
-        if request.path.rsplit("/", 1)[-1] in PUBLIC:
+        if request.path in PUBLIC_PATHS:
             return None
         g.rest_actor = authenticate()
         return None
@@ -123,4 +128,5 @@ def register(app: Flask) -> None:
         app.register_blueprint(rest_blueprint(name, prefix))
     _routing_errors(app)
     wellknown.register(app)
+    install_auth(app)
     fastpath.install(app, PREFIXES.values())

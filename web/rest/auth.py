@@ -1,10 +1,18 @@
-"""HTTP Basic against sopflow users; the actor carries the user's agency (the tenant) and groups."""
+"""HTTP Basic and bearer tokens against sopflow users; the actor carries the user's agency (the
+tenant) and groups.
+
+Failures count in the login page's limiter (web/auth: :class:`~web.auth.LoginLimiter`), so the
+REST API is no side door for guessing passwords: a wrong Basic password counts for that
+username and address, an unknown token or a malformed header for the address; a locked caller
+gets 429 with ``Retry-After``, even with the right password, and failures here lock the login
+page too (and back). A request without credentials counts for nothing."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import hashlib
+import math
 import threading
 import time
 from typing import Any
@@ -16,6 +24,7 @@ from sqlalchemy import select
 from engine.actors import Actor
 from engine.models import User
 from web import passwords
+from web.auth import login_limiter
 
 from .errors import RestError
 
@@ -24,12 +33,25 @@ def _unauthorized() -> RestError:
     return RestError(401, "Authentication required", "AuthenticationException")
 
 
+def _locked(left: float) -> RestError:
+    minutes = max(1, math.ceil(left / 60))
+    return RestError(
+        429,
+        f"Too many failed logins; try again in {minutes} minute(s) "
+        f"(Terlalu banyak percobaan gagal; coba lagi dalam {minutes} menit)",
+        "AuthenticationException",
+        {"Retry-After": str(max(1, math.ceil(left)))},
+    )
+
+
 class CredentialCache:
     """Checked credentials for a few seconds, by a digest of the Authorization header, so that
     busy workers do not pay scrypt on every request. Only successful checks are kept; one cache
-    per app, so two apps in one process (tests) never share a user."""
+    per app, so two apps in one process (tests) never share a user. A user's entries are
+    dropped at once when their password is reset or changed, they are deactivated, or their
+    logins are locked (:meth:`drop_user`)."""
 
-    TTL_S = 10.0  # a revoked token or deactivated user stops within this
+    TTL_S = 10.0  # a revoked token stops within this
     MAX = 1000
 
     def __init__(self) -> None:
@@ -53,6 +75,12 @@ class CredentialCache:
                 self._entries.clear()
             self._entries[key] = (time.monotonic() + self.TTL_S, found)
 
+    def drop_user(self, username: str) -> None:
+        who = username.lower()
+        with self._lock:
+            for key in [k for k, (_, a) in self._entries.items() if a.username.lower() == who]:
+                del self._entries[key]
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
@@ -65,13 +93,38 @@ def credential_cache(app: Any) -> CredentialCache:
     return cache
 
 
+def install(app: Any) -> None:
+    """One cache per app, emptied of a user whose logins the shared limiter locks."""
+    cache = credential_cache(app)
+
+    def locked(username: str | None) -> None:
+        if username is not None:
+            cache.drop_user(username)
+
+    login_limiter(app).listeners.append(locked)
+
+
 def authenticate() -> Actor:
     header = flask_request.headers.get("Authorization", "")
+    address = flask_request.remote_addr or "?"
+    limiter = login_limiter(current_app)
+    username = _basic_username(header)
+    left = limiter.locked_for(username, address)
+    if left > 0:
+        raise _locked(left)
     cache = credential_cache(current_app)
     found = cache.get(header)
-    if found is None:
+    if found is not None:
+        return found
+    try:
         found = _check(header)
-        cache.put(header, found)
+    except RestError:
+        if header.strip():
+            limiter.failed(username, address)
+        raise
+    if username is not None:
+        limiter.succeeded(username, address)
+    cache.put(header, found)
     return found
 
 
@@ -84,6 +137,24 @@ def _actor(user: User) -> Actor:
     )
 
 
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    """(username, password) of a well-formed Basic header, else None."""
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "basic" or not credentials:
+        return None
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, sep, password = decoded.partition(":")
+    return (username, password) if sep else None
+
+
+def _basic_username(header: str) -> str | None:
+    found = _basic_credentials(header)
+    return found[0][:64] if found else None
+
+
 def _check(header: str) -> Actor:
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
@@ -93,15 +164,10 @@ def _check(header: str) -> Actor:
         if user is None:
             raise _unauthorized()
         return _actor(user)
-    if scheme.lower() != "basic" or not credentials:
+    found = _basic_credentials(header)
+    if found is None:
         raise _unauthorized()
-    try:
-        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        raise _unauthorized() from None
-    username, sep, password = decoded.partition(":")
-    if not sep:
-        raise _unauthorized()
+    username, password = found
     engine = current_app.extensions["sopflow"]
     with engine.sessions() as s:
         user = s.scalar(select(User).where(User.username == username))

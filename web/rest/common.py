@@ -9,6 +9,7 @@ from flask import Response, current_app, request
 
 from engine.runtime import Engine
 
+from . import cors
 from .errors import bad_request, body_dict
 
 # What every REST answer carries, on the Flask path and the fast path alike: an API answer is
@@ -25,15 +26,17 @@ CORS_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
 
 
 def finish(response: Response, preflight: bool = False) -> Response:
-    """The REST headers, and CORS for a browser (Camunda Modeler's ``file://`` origin): the
-    allowed methods and headers only on the preflight, where a browser reads them."""
+    """The REST headers, and CORS for an allowed browser origin (web/rest/cors.py): the
+    allowed methods and headers only on the preflight, where a browser reads them; nothing at
+    all for another origin."""
     for name, value in REST_HEADERS:
         response.headers.setdefault(name, value)
     origin = request.headers.get("Origin")
-    if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Credentials"] = "true"
-        response.headers["Vary"] = "Origin"
+    if not cors.allowed(origin):
+        return response
+    response.headers["Access-Control-Allow-Origin"] = str(origin)
+    response.headers["Access-Control-Allow-Credentials"] = "true"
+    response.headers["Vary"] = "Origin"
     if preflight:
         response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
         response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS

@@ -21,11 +21,20 @@ PARSE_PREFIX = "ENGINE-09005 Could not parse BPMN process."
 
 
 class RestError(Exception):
-    def __init__(self, status: int, message: str, type_: str = "InvalidRequestException"):
+    """An answer with Camunda's ``{type, message}`` body; ``headers`` go along (Retry-After)."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        type_: str = "InvalidRequestException",
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.type = type_
+        self.headers = dict(headers or {})
 
 
 def error_response(status: int, message: str, type_: str) -> Response:
@@ -35,7 +44,10 @@ def error_response(status: int, message: str, type_: str) -> Response:
 
 
 def to_response(exc: Exception) -> Response:
-    return error_response(*error_parts(exc))
+    resp = error_response(*error_parts(exc))
+    if isinstance(exc, RestError):
+        resp.headers.update(exc.headers)
+    return resp
 
 
 def error_parts(exc: Exception) -> tuple[int, str, str]:

@@ -11,9 +11,11 @@ body checks and error mapping, and the answer carries the same status, body and 
 
 Only the plain case is taken: a POST with a JSON body of known, modest length, no query string,
 an ASCII path, no ``Origin`` (a browser's CORS goes through Flask), and credentials the cache
-already holds. Anything else reaches Flask untouched, so authentication, routing, CORS and the
-limits keep one implementation, and the first request of a worker (or the first after the
-cache's few seconds) passes through Flask and fills the cache."""
+already holds for a caller the login limiter has not locked (the cache also drops a user when
+they are locked, reset or deactivated; web/rest/auth.py). Anything else reaches Flask
+untouched, so authentication, routing, CORS, the lockout's 429 and the limits keep one
+implementation, and the first request of a worker (or the first after the cache's few seconds)
+passes through Flask and fills the cache."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from flask import Flask
 
 from engine.actors import Actor
 from engine.runtime import Engine
+from web.auth import login_limiter
 
 from . import external_tasks, tasks
 from .auth import credential_cache
@@ -52,6 +55,7 @@ class FastPath:
         self.wsgi_app: WSGIApp = app.wsgi_app
         self.engine: Engine = app.extensions["sopflow"]
         self.credentials = credential_cache(app)
+        self.limiter = login_limiter(app)
         alternatives = "|".join(re.escape(p) for p in prefixes)
         self.route = re.compile(
             rf"^(?:{alternatives})/(task|external-task)/([^/]+)/(complete|submit-form)$"
@@ -95,6 +99,8 @@ class FastPath:
         who = self.credentials.get(environ.get("HTTP_AUTHORIZATION", ""))
         if who is None:
             return None
+        if self.limiter.locked_for(who.username, environ.get("REMOTE_ADDR") or "?") > 0:
+            return None  # Flask answers the lockout (429)
         return action, who, match[2], size
 
     def _answer(

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
+from . import cors
+
 PATH = "/.well-known/camunda-automation-platform/webapps"
 
 
@@ -21,7 +23,7 @@ def webapps() -> Any:
         }
     )
     origin = request.headers.get("Origin")
-    if origin:
+    if origin and cors.allowed(origin):
         resp.headers["Access-Control-Allow-Origin"] = origin
         resp.headers["Vary"] = "Origin"
     return resp
