@@ -18,6 +18,7 @@ from . import (
     instances,
     messages,
     openapi,
+    permissions,
     tasks,
     users,
     wellknown,
@@ -47,6 +48,7 @@ def rest_blueprint(name: str, url_prefix: str) -> Blueprint:
         if request.path in PUBLIC_PATHS:
             return None
         g.rest_actor = authenticate()
+        permissions.check(g.rest_actor, request.endpoint)
         return None
 
     @bp.after_request

@@ -31,7 +31,7 @@ from engine.actors import Actor
 from engine.runtime import Engine
 from web.auth import login_limiter
 
-from . import external_tasks, tasks
+from . import external_tasks, permissions, tasks
 from .auth import credential_cache
 from .common import REST_HEADERS, checked_body
 from .errors import error_parts
@@ -40,10 +40,11 @@ Action = Callable[[Engine, Actor, str, dict[str, Any]], Any]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 MAX_BODY = 256 * 1024  # larger bodies (file variables) take the Flask path and its limits
-ACTIONS: dict[tuple[str, str], Action] = {
-    ("task", "complete"): tasks.complete_action,
-    ("task", "submit-form"): tasks.complete_action,
-    ("external-task", "complete"): external_tasks.complete_action,
+# the action and the endpoint whose permission gate it passes (web/rest/permissions.py)
+ACTIONS: dict[tuple[str, str], tuple[Action, str]] = {
+    ("task", "complete"): (tasks.complete_action, "task_complete"),
+    ("task", "submit-form"): (tasks.complete_action, "task_submit"),
+    ("external-task", "complete"): (external_tasks.complete_action, "et_complete"),
 }
 
 
@@ -65,9 +66,10 @@ class FastPath:
         taken = self._take(environ)
         if taken is None:
             return self.wsgi_app(environ, start_response)
-        action, who, task_id, length = taken
+        (action, endpoint), who, task_id, length = taken
         raw = environ["wsgi.input"].read(length) if length else b""
         try:
+            permissions.check(who, endpoint)
             result = action(self.engine, who, task_id, checked_body(_loads(raw) if raw else {}))
         except Exception as exc:  # mapped exactly as the blueprint's error handler maps it
             status, message, type_ = error_parts(exc)
@@ -77,7 +79,7 @@ class FastPath:
             return self._answer(start_response, 204, None)
         return self._answer(start_response, 200, result)
 
-    def _take(self, environ: dict[str, Any]) -> tuple[Action, Actor, str, int] | None:
+    def _take(self, environ: dict[str, Any]) -> tuple[tuple[Action, str], Actor, str, int] | None:
         """The action, caller, task id and body length when this request is the plain case."""
         if environ.get("REQUEST_METHOD") != "POST" or environ.get("QUERY_STRING"):
             return None

@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
+from . import permissions
+
 QUERY = {
     "maxResults": {"type": "integer", "minimum": 0},
     "firstResult": {"type": "integer", "minimum": 0},
@@ -230,6 +232,12 @@ def _body(path: str) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}, "required": True}
 
 
+def _permission(endpoint: str) -> str | None:
+    """The permission the route needs (web/rest/permissions.py, engine/access.py)."""
+    needed = permissions.needed(endpoint)
+    return needed.value if needed is not None else None
+
+
 def document(prefix: str) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for rule in current_app.url_map.iter_rules():
@@ -243,6 +251,7 @@ def document(prefix: str) -> dict[str, Any]:
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             op: dict[str, Any] = {
                 "operationId": f"{rule.endpoint.split('.')[-1]}_{method.lower()}",
+                "x-sopflow-permission": _permission(rule.endpoint),
                 "parameters": list(params),
                 "responses": {
                     "200": {"description": "OK"},
