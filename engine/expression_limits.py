@@ -243,12 +243,16 @@ def safe_str(value: Any = "") -> str:
 
 def safe_int(value: Any = 0, *args: Any, **kwargs: Any) -> int:
     """Reading a number from text is quadratic in its length; no bounded number needs 100."""
+    check_number_text(value)
+    return int(value, *args, **kwargs)
+
+
+def check_number_text(value: Any) -> None:
     if isinstance(value, str) and len(value) > MAX_NUMBER_TEXT:
         raise LimitExceeded(
             f"Text is too long to be a number (over {MAX_NUMBER_TEXT} characters)",
             f"Teks terlalu panjang untuk sebuah angka (lebih dari {MAX_NUMBER_TEXT} karakter)",
         )
-    return int(value, *args, **kwargs)
 
 
 def check_workdays(n: Any) -> None:
@@ -259,6 +263,11 @@ def check_workdays(n: Any) -> None:
         )
 
 
-# Checks that deploy applies to constant arguments of engine functions it cannot run itself
-# (their results depend on the clock); the engine applies the same check when it calls them.
-ARGUMENT_CHECKS: dict[str, Callable[..., None]] = {"workdays": check_workdays}
+# The argument checks deploy applies when that one argument is a constant, whatever the others
+# are (``round(amount, -10**7)``, ``workdays(10**9)``): function name -> (position, keyword,
+# check). The functions apply the same checks when they are called.
+ARGUMENT_CHECKS: dict[str, tuple[int, str | None, Callable[[Any], None]]] = {
+    "round": (1, "ndigits", check_round_digits),
+    "int": (0, None, check_number_text),
+    "workdays": (0, None, check_workdays),
+}

@@ -860,8 +860,15 @@ class _Folder:
         self.ev = _Evaluator({}, SAFE_FUNCTIONS)
         self.extras = extras
         self.known: dict[str, Any] = {}  # script targets holding a constant so far
+        self.folded: dict[int, Any] = {}  # by node: each is computed once
 
     def fold(self, node: ast.expr) -> Any:
+        key = id(node)
+        if key not in self.folded:
+            self.folded[key] = self.compute(node)
+        return self.folded[key]
+
+    def compute(self, node: ast.expr) -> Any:
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.Name):
@@ -870,16 +877,28 @@ class _Folder:
             self.fold(node.operand)
             return _NOT_CONSTANT
         copy_ = self.with_constants(node)
-        if copy_ is _NOT_CONSTANT:
-            return _NOT_CONSTANT
         if isinstance(node, ast.Call):
             name = node.func.id  # type: ignore[attr-defined]  # the checker allows only names
+            self.check_arguments(name, node)
             if name in self.extras:  # an engine function: its result is not known at deploy
-                check = limits.ARGUMENT_CHECKS.get(name)
-                if check is not None:
-                    self.attempt(lambda: check(*(a.value for a in copy_.args)))
                 return _NOT_CONSTANT
+        if copy_ is _NOT_CONSTANT:
+            return _NOT_CONSTANT
         return self.attempt(lambda: self.ev.eval(copy_))
+
+    def check_arguments(self, name: str, node: ast.Call) -> None:
+        """A constant argument with a bound of its own: ``round(amount, -10**7)``."""
+        spec = limits.ARGUMENT_CHECKS.get(name)
+        if spec is None:
+            return
+        position, keyword, check = spec
+        if position < len(node.args):
+            arg: ast.expr | None = node.args[position]
+        else:
+            arg = next((k.value for k in node.keywords if keyword and k.arg == keyword), None)
+        value = _NOT_CONSTANT if arg is None else self.fold(arg)
+        if value is not _NOT_CONSTANT:
+            self.attempt(lambda: check(value))
 
     def attempt(self, action: Callable[[], Any]) -> Any:
         try:
