@@ -87,11 +87,28 @@ def weight(value: Any, limit: int = MAX_SIZE) -> int:
     costs at most ``limit`` steps whatever the value is; flat runs of one type are counted at
     C speed, and an object met again (``[row] * 1000``) is looked up, not walked again.
     """
+    kind = type(value)
+    if kind is str:
+        return len(value)
+    if (kind is list or kind is tuple) and len(value) <= _SHORT:
+        total = 0  # the common case, a display like [a, b, c]: no set, no map
+        for item in value:
+            kind = type(item)
+            if kind is str:
+                total += 1 + len(item)
+            elif kind in _PLAIN or (kind is int and item.bit_length() < 64):
+                total += 1
+            else:
+                return _weigh(value, limit, 0, {})
+        return total
     if isinstance(value, str):
         return len(value)
     if not isinstance(value, _COLLECTIONS):
         return _scalar_weight(value)
     return _weigh(value, limit, 0, {})
+
+
+_SHORT = 8
 
 
 _PLAIN = frozenset({bool, float, type(None)})
@@ -186,34 +203,24 @@ def guard_render(value: Any) -> None:
 # --------------------------------------------------------------------------- budget
 
 
-class Budget:
-    """The work and time one evaluation may spend; :meth:`spend` is called by costly steps only.
+def work_exceeded() -> LimitExceeded:
+    return LimitExceeded(
+        f"Expression builds too much (over {MAX_WORK:,} items or characters in all)",
+        f"Ekspresi membangun terlalu banyak (lebih dari {MAX_WORK:,} elemen atau karakter "
+        "seluruhnya)",
+    )
 
-    The clock starts at the first costly step, so an evaluation that has none pays nothing.
-    """
 
-    __slots__ = ("deadline", "work")
+def too_slow() -> LimitExceeded:
+    return LimitExceeded(
+        f"Expression takes too long (over {MAX_SECONDS * 1000:.0f} ms)",
+        f"Ekspresi berjalan terlalu lama (lebih dari {MAX_SECONDS * 1000:.0f} ms)",
+    )
 
-    def __init__(self) -> None:
-        self.work = MAX_WORK
-        self.deadline = 0.0
 
-    def spend(self, units: int = 0) -> None:
-        self.work -= units
-        if self.work < 0:
-            raise LimitExceeded(
-                f"Expression builds too much (over {MAX_WORK:,} items or characters in all)",
-                f"Ekspresi membangun terlalu banyak (lebih dari {MAX_WORK:,} elemen atau "
-                "karakter seluruhnya)",
-            )
-        now = time.monotonic()
-        if not self.deadline:
-            self.deadline = now + MAX_SECONDS
-        elif now > self.deadline:
-            raise LimitExceeded(
-                f"Expression takes too long (over {MAX_SECONDS * 1000:.0f} ms)",
-                f"Ekspresi berjalan terlalu lama (lebih dari {MAX_SECONDS * 1000:.0f} ms)",
-            )
+def clock() -> float:
+    """The clock the time bound reads (tests replace it)."""
+    return time.monotonic()
 
 
 # --------------------------------------------------------------------------- guarded functions

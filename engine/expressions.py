@@ -7,6 +7,12 @@ tree here. Anything outside the whitelist is refused at compile time with a bili
 :class:`~engine.errors.ExpressionError`, so a bad diagram is rejected on deploy rather than
 failing in the middle of someone's request. Compiled objects are immutable, so one compiled
 expression is shared by every thread and process instance that evaluates it.
+
+What an allowed expression may *compute* is bounded by :mod:`engine.expression_limits`
+(integers up to 10**30, strings and collections up to a weight of 100,000, 1,000,000 built in
+all, 0.25 s, ``round`` digits within +-100, ...). The evaluator applies those guards before each
+operation that could grow a value, and deploy runs the same guards over every constant
+subexpression (:class:`_Folder`), so a bound that is known from the text refuses the diagram.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from typing import Any
 
 from . import expression_limits as limits
 from .errors import ExpressionError, SopflowError
-from .expression_limits import MAX_INT, MAX_SIZE, Budget, LimitExceeded, check_value
+from .expression_limits import MAX_INT, MAX_SIZE, MAX_WORK, LimitExceeded, check_value
 
 MAX_LENGTH = 4000  # an expression longer than this is a program, not a condition
 MAX_SCRIPT_LENGTH = 20_000
@@ -605,7 +611,11 @@ def _guard_binop(op: ast.operator, a: Any, b: Any) -> None:
         elif isinstance(b, seq) and isinstance(a, int):
             limits.guard_repeat(b, a)
     elif isinstance(op, ast.Add) and isinstance(a, seq) and isinstance(b, seq):
-        limits.guard_concat(a, b)
+        if type(a) is str and type(b) is str:  # the common case, in one line
+            if len(a) + len(b) > MAX_SIZE:
+                raise limits.too_large()
+        else:
+            limits.guard_concat(a, b)
     elif isinstance(op, ast.Mod) and isinstance(a, str | bytes):
         # '%*d' % (10**9, 1) builds a gigabyte string; formatting is not part of the subset
         raise ExpressionError(
@@ -614,7 +624,7 @@ def _guard_binop(op: ast.operator, a: Any, b: Any) -> None:
 
 
 _SCALARS = (bool, int, float, type(None))
-_SIMPLE = (*_SCALARS, str)
+_WALKED = frozenset({list, tuple, set, frozenset, dict})  # what == and < walk item by item
 
 
 def _describe(value: Any) -> str:
@@ -632,23 +642,34 @@ def _render(value: Any) -> str:
 
 
 class _Evaluator:
-    """Walks a checked tree; the costly steps (see expression_limits) spend from ``budget``."""
+    """Walks a checked tree; the costly steps (see expression_limits) call :meth:`spend`."""
 
-    __slots__ = ("budget", "functions", "variables")
+    __slots__ = ("deadline", "functions", "variables", "work")
 
     def __init__(self, variables: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]):
         self.variables = variables
         self.functions = functions
-        self.budget = Budget()
+        self.work = MAX_WORK  # what is left of this evaluation's budget
+        self.deadline = 0.0  # set by the first costly step
+
+    def spend(self, units: int = 0) -> None:
+        self.work -= units
+        if self.work < 0:
+            raise limits.work_exceeded()
+        now = limits.clock()
+        if not self.deadline:
+            self.deadline = now + limits.MAX_SECONDS
+        elif now > self.deadline:
+            raise limits.too_slow()
 
     def built(self, value: Any) -> Any:
         """A value this evaluation made: within the bounds, and paid for from the budget."""
         if isinstance(value, _SCALARS):
             return check_value(value)
-        size = limits.weight(value)
+        size = len(value) if type(value) is str else limits.weight(value)
         if size > MAX_SIZE:
             raise limits.too_large()
-        self.budget.spend(size)
+        self.spend(size)
         return value
 
     def eval(self, node: ast.expr) -> Any:
@@ -707,8 +728,8 @@ class _Evaluator:
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             right = self.eval(right_node)
             symbol, fn = _COMPARES[type(op)]
-            if not isinstance(left, _SIMPLE) or not isinstance(right, _SIMPLE):
-                self.budget.spend()  # comparing collections walks them: it counts for time
+            if type(left) in _WALKED or type(right) in _WALKED:
+                self.spend()  # comparing collections walks them: it counts for time
             try:
                 ok = fn(left, right)
             except TypeError:
@@ -754,7 +775,7 @@ class _Evaluator:
             )
         try:
             if isinstance(index, slice):
-                self.budget.spend()
+                self.spend()
                 return self.built(container[index])
             return container[index]
         except KeyError:
@@ -779,7 +800,7 @@ class _Evaluator:
             )
         args = [self.eval(a) for a in node.args]
         kwargs = {str(kw.arg): self.eval(kw.value) for kw in node.keywords}
-        self.budget.spend()
+        self.spend()
         try:
             result = fn(*args, **kwargs)
         except SopflowError:
