@@ -80,10 +80,13 @@ def int_too_large() -> LimitExceeded:
 
 
 def weight(value: Any, limit: int = MAX_SIZE) -> int:
-    """Characters and items in value through every level; an item weighs at least 1.
+    """Characters and items in value through every level.
 
-    A string weighs its length, an integer 1 per 64 bits, a collection what its items weigh.
-    The walk stops as soon as the count passes ``limit`` (returning a number above it), so it
+    A string weighs its length. A collection weighs 1 per item (key and value count as two)
+    plus what each item holds beyond that: a string's characters, a non-empty collection's
+    weight less 1, an integer's 64-bit words after the first. So ``[]`` weighs 0, ``[[]]`` 1,
+    ``['ab']`` 3 and ``[[0] * 10] * 10`` 100, although Python stores that inner list once. The
+    walk stops as soon as the count passes ``limit`` (returning a number above it), so it
     costs at most ``limit`` steps whatever the value is; flat runs of one type are counted at
     C speed, and an object met again (``[row] * 1000``) is looked up, not walked again.
     """
