@@ -7,28 +7,35 @@ tree here. Anything outside the whitelist is refused at compile time with a bili
 :class:`~engine.errors.ExpressionError`, so a bad diagram is rejected on deploy rather than
 failing in the middle of someone's request. Compiled objects are immutable, so one compiled
 expression is shared by every thread and process instance that evaluates it.
+
+What an allowed expression may *compute* is bounded by :mod:`engine.expression_limits`
+(integers up to 10**30, strings and collections up to a weight of 100,000, 1,000,000 built in
+all, 0.25 s, ``round`` digits within +-100, ...). The evaluator applies those guards before each
+operation that could grow a value, and deploy runs the same guards over every constant
+subexpression (:class:`_Folder`), so a bound that is known from the text refuses the diagram.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import operator
 import re
 import textwrap
 from collections import ChainMap
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sized
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from types import MappingProxyType
 from typing import Any
 
+from . import expression_limits as limits
 from .errors import ExpressionError, SopflowError
+from .expression_limits import MAX_INT, MAX_SIZE, MAX_WORK, LimitExceeded, check_value
 
 MAX_LENGTH = 4000  # an expression longer than this is a program, not a condition
 MAX_SCRIPT_LENGTH = 20_000
 MAX_DEPTH = 50  # bounds recursion in the checker and the evaluator
-MAX_SIZE = 100_000  # chars or elements a computed string or collection may reach
-MAX_INT = 10**30  # keeps arithmetic on huge integers from eating the CPU
 
 
 # --------------------------------------------------------------------------- safe functions
@@ -70,14 +77,14 @@ def _sum(values: Iterable[Any], start: int | float = 0) -> int | float:
 SAFE_FUNCTIONS: Mapping[str, Callable[..., Any]] = MappingProxyType(
     {
         "len": len,
-        "str": str,
-        "int": int,
+        "str": limits.safe_str,
+        "int": limits.safe_int,
         "float": float,
         "bool": bool,
         "abs": abs,
         "min": min,
         "max": max,
-        "round": round,
+        "round": limits.safe_round,
         "sum": _sum,
         "any": any,
         "all": all,
@@ -593,39 +600,31 @@ class _Undefined(ExpressionError):
     """A read of a missing variable; separate so ``empty x`` can treat it as empty."""
 
 
-def _too_large() -> ExpressionError:
-    return ExpressionError(
-        f"Result is too large (over {MAX_SIZE:,} items or characters)",
-        f"Hasil terlalu besar (lebih dari {MAX_SIZE:,} elemen atau karakter)",
-    )
-
-
-def _check_size(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
-        raise ExpressionError(
-            "Number result is too large (over 10**30)",
-            "Hasil angka terlalu besar (lebih dari 10**30)",
-        )
-    if isinstance(value, str | list | tuple | dict | set | frozenset) and len(value) > MAX_SIZE:
-        raise _too_large()
-    return value
-
-
 def _guard_binop(op: ast.operator, a: Any, b: Any) -> None:
     """Refuse before computing: the memory for 'a' * 10**9 must never be allocated."""
     seq = str | list | tuple
     if isinstance(op, ast.Mult):
-        for s, n in ((a, b), (b, a)):
-            if isinstance(s, seq) and isinstance(n, int) and len(s) * n > MAX_SIZE:
-                raise _too_large()
+        if isinstance(a, int) and isinstance(b, int):
+            limits.guard_int_product(a, b)
+        elif isinstance(a, seq) and isinstance(b, int):
+            limits.guard_repeat(a, b)
+        elif isinstance(b, seq) and isinstance(a, int):
+            limits.guard_repeat(b, a)
     elif isinstance(op, ast.Add) and isinstance(a, seq) and isinstance(b, seq):
-        if len(a) + len(b) > MAX_SIZE:
-            raise _too_large()
+        if type(a) is str and type(b) is str:  # the common case, in one line
+            if len(a) + len(b) > MAX_SIZE:
+                raise limits.too_large()
+        else:
+            limits.guard_concat(a, b)
     elif isinstance(op, ast.Mod) and isinstance(a, str | bytes):
         # '%*d' % (10**9, 1) builds a gigabyte string; formatting is not part of the subset
         raise ExpressionError(
             "String formatting with % is not supported", "Format teks dengan % tidak didukung"
         )
+
+
+_SCALARS = (bool, int, float, type(None))
+_WALKED = frozenset({list, tuple, set, frozenset, dict})  # what == and < walk item by item
 
 
 def _describe(value: Any) -> str:
@@ -638,15 +637,40 @@ def _render(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    limits.guard_render(value)
     return str(value)
 
 
 class _Evaluator:
-    __slots__ = ("functions", "variables")
+    """Walks a checked tree; the costly steps (see expression_limits) call :meth:`spend`."""
+
+    __slots__ = ("deadline", "functions", "variables", "work")
 
     def __init__(self, variables: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]):
         self.variables = variables
         self.functions = functions
+        self.work = MAX_WORK  # what is left of this evaluation's budget
+        self.deadline = 0.0  # set by the first costly step
+
+    def spend(self, units: int = 0) -> None:
+        self.work -= units
+        if self.work < 0:
+            raise limits.work_exceeded()
+        now = limits.clock()
+        if not self.deadline:
+            self.deadline = now + limits.MAX_SECONDS
+        elif now > self.deadline:
+            raise limits.too_slow()
+
+    def built(self, value: Any) -> Any:
+        """A value this evaluation made: within the bounds, and paid for from the budget."""
+        if isinstance(value, _SCALARS):
+            return check_value(value)
+        size = len(value) if type(value) is str else limits.weight(value)
+        if size > MAX_SIZE:
+            raise limits.too_large()
+        self.spend(size)
+        return value
 
     def eval(self, node: ast.expr) -> Any:
         return _HANDLERS[type(node)](self, node)
@@ -690,7 +714,7 @@ class _Evaluator:
         symbol, fn = _BINOPS[type(op)]
         _guard_binop(op, a, b)
         try:
-            return _check_size(fn(a, b))
+            return self.built(fn(a, b))
         except ZeroDivisionError:
             raise ExpressionError("Division by zero", "Pembagian dengan nol")
         except TypeError:
@@ -704,6 +728,8 @@ class _Evaluator:
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             right = self.eval(right_node)
             symbol, fn = _COMPARES[type(op)]
+            if type(left) in _WALKED or type(right) in _WALKED:
+                self.spend()  # comparing collections walks them: it counts for time
             try:
                 ok = fn(left, right)
             except TypeError:
@@ -721,16 +747,17 @@ class _Evaluator:
         return self.eval(node.body) if self.eval(node.test) else self.eval(node.orelse)
 
     def list_(self, node: ast.List) -> list[Any]:
-        return [self.eval(e) for e in node.elts]
+        return self.built([self.eval(e) for e in node.elts])
 
     def tuple_(self, node: ast.Tuple) -> tuple[Any, ...]:
-        return tuple(self.eval(e) for e in node.elts)
+        return self.built(tuple(self.eval(e) for e in node.elts))
 
     def set_(self, node: ast.Set) -> set[Any]:
-        return {self.eval(e) for e in node.elts}
+        return self.built({self.eval(e) for e in node.elts})
 
     def dict_(self, node: ast.Dict) -> dict[Any, Any]:
-        return {self.eval(k): self.eval(v) for k, v in zip(node.keys, node.values, strict=True)}  # type: ignore[arg-type]
+        pairs = zip(node.keys, node.values, strict=True)
+        return self.built({self.eval(k): self.eval(v) for k, v in pairs})  # type: ignore[arg-type]
 
     def subscript(self, node: ast.Subscript) -> Any:
         container = self.eval(node.value)
@@ -747,6 +774,9 @@ class _Evaluator:
                 f"Kunci yang diawali '__' tidak diizinkan: '{index}'",
             )
         try:
+            if isinstance(index, slice):
+                self.spend()
+                return self.built(container[index])
             return container[index]
         except KeyError:
             raise ExpressionError(f"Key {index!r} not found", f"Kunci {index!r} tidak ada")
@@ -770,13 +800,14 @@ class _Evaluator:
             )
         args = [self.eval(a) for a in node.args]
         kwargs = {str(kw.arg): self.eval(kw.value) for kw in node.keywords}
+        self.spend()
         try:
             result = fn(*args, **kwargs)
         except SopflowError:
             raise
         except (TypeError, ValueError, ArithmeticError, LookupError) as e:
             raise ExpressionError(f"{name}() failed: {e}", f"{name}() gagal: {e}")
-        return _check_size(result)
+        return self.built(result)
 
     def empty(self, node: _Empty) -> bool:
         try:
@@ -828,6 +859,119 @@ def _merged(functions: Mapping[str, Callable[..., Any]] | None) -> Mapping[str, 
     return {**SAFE_FUNCTIONS, **functions} if functions else SAFE_FUNCTIONS
 
 
+# --------------------------------------------------------------------------- deploy-time bounds
+
+
+_NOT_CONSTANT: Any = object()
+_FOLD_FAILURES = (ExpressionError, TypeError, ValueError, ArithmeticError, LookupError)
+
+
+class _Folder:
+    """Deploy: runs every constant subexpression once, with the run-time guards, to refuse it.
+
+    A subtree without variables (or with only names a script set to constants earlier) is
+    evaluated bottom-up from its children's values, so each node is computed once and only
+    after the guards have bounded it: ``round(1, -10**7)`` is refused from its arguments,
+    ``['a' * 100000] * 100000`` from the weights of its operands. Dead branches are checked
+    too. Only a :class:`LimitExceeded` refuses; any other failure (``1 / 0``) stays a run-time
+    error as before. Values are discarded: the compiled tree is not rewritten.
+    """
+
+    def __init__(self, extras: frozenset[str]) -> None:
+        self.ev = _Evaluator({}, SAFE_FUNCTIONS)
+        self.extras = extras
+        self.known: dict[str, Any] = {}  # script targets holding a constant so far
+        self.folded: dict[int, Any] = {}  # by node: each is computed once
+
+    def fold(self, node: ast.expr) -> Any:
+        key = id(node)
+        if key not in self.folded:
+            self.folded[key] = self.compute(node)
+        return self.folded[key]
+
+    def compute(self, node: ast.expr) -> Any:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return self.known.get(node.id, _NOT_CONSTANT)
+        if isinstance(node, _Empty):  # reads a name that may be undefined: never constant
+            self.fold(node.operand)
+            return _NOT_CONSTANT
+        copy_ = self.with_constants(node)
+        if isinstance(node, ast.Call):
+            name = node.func.id  # type: ignore[attr-defined]  # the checker allows only names
+            self.check_arguments(name, node)
+            if name in self.extras:  # an engine function: its result is not known at deploy
+                return _NOT_CONSTANT
+        if copy_ is _NOT_CONSTANT:
+            return _NOT_CONSTANT
+        return self.attempt(lambda: self.ev.eval(copy_))
+
+    def check_arguments(self, name: str, node: ast.Call) -> None:
+        """A constant argument with a bound of its own: ``round(amount, -10**7)``."""
+        spec = limits.ARGUMENT_CHECKS.get(name)
+        if spec is None:
+            return
+        position, keyword, check = spec
+        if position < len(node.args):
+            arg: ast.expr | None = node.args[position]
+        else:
+            arg = next((k.value for k in node.keywords if keyword and k.arg == keyword), None)
+        value = _NOT_CONSTANT if arg is None else self.fold(arg)
+        if value is not _NOT_CONSTANT:
+            self.attempt(lambda: check(value))
+
+    def attempt(self, action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except LimitExceeded:
+            raise
+        except _FOLD_FAILURES:
+            return _NOT_CONSTANT
+
+    def with_constants(self, node: ast.AST) -> Any:
+        """A shallow copy of node whose expression children are Constants, or _NOT_CONSTANT.
+
+        Every child is folded even when an earlier one is not constant, so that a bad constant
+        anywhere in the tree is found.
+        """
+        new = copy.copy(node)
+        constant = True
+        for name, value in ast.iter_fields(node):
+            if name == "func":
+                continue
+            if isinstance(value, list):
+                parts = [self.part(v) for v in value]
+                constant = constant and _NOT_CONSTANT not in parts
+                setattr(new, name, parts)
+            elif isinstance(value, ast.expr | ast.keyword):
+                part = self.part(value)
+                constant = constant and part is not _NOT_CONSTANT
+                setattr(new, name, part)
+        return new if constant else _NOT_CONSTANT
+
+    def part(self, child: Any) -> Any:
+        if isinstance(child, ast.Slice | ast.keyword):
+            return self.with_constants(child)
+        if not isinstance(child, ast.expr):
+            return child  # an operator of a Compare, or None in a slice
+        value = self.fold(child)
+        return _NOT_CONSTANT if value is _NOT_CONSTANT else ast.Constant(value=value)
+
+    def assign(self, target: str, op: ast.operator | None, node: ast.expr) -> None:
+        """A script line: what the target holds afterwards, if that is known at deploy."""
+        value = self.fold(node)
+        if op is not None:
+            old, operand = self.known.get(target, _NOT_CONSTANT), value
+            value = _NOT_CONSTANT
+            if old is not _NOT_CONSTANT and operand is not _NOT_CONSTANT:
+                value = self.attempt(lambda: self.ev.apply(op, old, operand))
+        if value is _NOT_CONSTANT:
+            self.known.pop(target, None)
+        else:
+            self.known[target] = value
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -855,7 +999,7 @@ class Expression:
 
         def render() -> str:
             text = "".join(p if isinstance(p, str) else _render(ev.eval(p)) for p in self._parts)
-            return _check_size(text)
+            return ev.built(text)
 
         return _run(self.source, render)
 
@@ -905,6 +1049,7 @@ def _parse_python(text: str, mode: str) -> ast.AST:
 def _compile_expression(text: str, extras: tuple[str, ...]) -> Expression:
     _check_text(text, MAX_LENGTH)
     checker = _Checker(text, frozenset(SAFE_FUNCTIONS) | frozenset(extras))
+    folder = _Folder(frozenset(extras))
     if is_juel(text):
         pieces = _split_el(text.strip(), text)
         template = not (len(pieces) == 1 and pieces[0][0])
@@ -915,6 +1060,7 @@ def _compile_expression(text: str, extras: tuple[str, ...]) -> Expression:
             if is_expr:
                 node = _JuelParser(piece, text).parse()
                 checker.check(node)
+                _run(text, partial(folder.fold, node))
                 parts.append(node)
             else:
                 parts.append(piece)
@@ -924,6 +1070,7 @@ def _compile_expression(text: str, extras: tuple[str, ...]) -> Expression:
         tree = _parse_python(text.strip(), "eval")
         assert isinstance(tree, ast.Expression)
         checker.check(tree.body)
+        _run(text, lambda: folder.fold(tree.body))
         parts, template = [tree.body], False
     return Expression(
         source=text,
@@ -999,6 +1146,7 @@ def _compile_script(text: str, extras: tuple[str, ...]) -> Script:
     targets: list[str] = []
     names: set[str] = set()
     functions: set[str] = set()
+    folder = _Folder(frozenset(extras))
     for stmt in tree.body:
         target, op, value = _statement(stmt, text)
         checker = _Checker(text, allowed)
@@ -1008,6 +1156,7 @@ def _compile_script(text: str, extras: tuple[str, ...]) -> Script:
             if type(op) not in _BINOPS:
                 raise _refuse(op, text)
             checker.names.add(target)
+        _fold_line(folder, target, op, value, stmt.lineno, text)
         names |= checker.names - set(targets)
         functions |= checker.functions
         if target not in targets:
@@ -1020,6 +1169,20 @@ def _compile_script(text: str, extras: tuple[str, ...]) -> Script:
         functions=frozenset(functions),
         _steps=tuple(steps),
     )
+
+
+def _fold_line(
+    folder: _Folder, target: str, op: ast.operator | None, value: ast.expr, line: int, text: str
+) -> None:
+    try:
+        folder.assign(target, op, value)
+    except LimitExceeded as e:
+        raise LimitExceeded(
+            f"Script line {line}: {e.message_en}",
+            f"Skrip baris {line}: {e.message_id}",
+            expression=text,
+            line=line,
+        ) from None
 
 
 def _statement(stmt: ast.stmt, source: str) -> tuple[str, ast.operator | None, ast.expr]:

@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from .calendar import WorkingCalendar
 from .clock import Clock
 from .errors import ExpressionError
+from .expression_limits import check_workdays
 from .expressions import compile_expression, compile_script
 from .timers import Cycle, parse_cycle, resolve_due
 
@@ -41,6 +42,7 @@ class SafeScriptEngine(PythonScriptEngine):
                 f"workdays() needs a whole number >= 0, got {n!r}",
                 f"workdays() butuh bilangan bulat >= 0, bukan {n!r}",
             )
+        check_workdays(n)  # the calendar walks day by day: workdays(10**9) would not return
         return self.calendar.add_working_days(self.clock.now(), n)
 
     def now(self) -> datetime:
