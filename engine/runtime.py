@@ -623,7 +623,8 @@ class Engine:
                 if variables and form and not access.trusted_inputs(actor):
                     values = {**dict(variables), **dict(values or {})}
                     variables = None
-                clean = form.validate(values or {}) if (form or values) else {}
+                given = variables and values is None  # an integration's inputs, as given
+                clean = form.validate(values or {}) if (form or values) and not given else {}
                 data = {**copy.deepcopy(dict(variables or {})), **copy.deepcopy(clean)}
                 initiator = d.properties.get("initiator")
                 if initiator:
