@@ -126,3 +126,27 @@ def check(actor: Actor, endpoint: str | None) -> None:
     permission = needed(endpoint)
     if permission is not None:
         access.require(actor, permission)
+
+
+def markdown(rules: list[tuple[str, str, str]]) -> str:
+    """docs/rest-permissions.md from ``(endpoint, methods, path)`` rows (tests keep it current)."""
+    lines = [
+        "# REST endpoints and the permission each needs",
+        "",
+        "Generated from `web/rest/permissions.py` (the gate before each view); which rows a",
+        "caller then reads or changes is decided by `engine/access.py` (see README.md, *Who may",
+        "do what*). The same table holds under `/rest`. `public`: no credentials.",
+        "",
+        "| method | path | permission |",
+        "|---|---|---|",
+    ]
+    for endpoint, methods, path in sorted(rules, key=lambda r: (r[2], r[1])):
+        permission = needed(endpoint)
+        lines.append(f"| {methods} | `{path}` | {permission.value if permission else 'public'} |")
+    lines += ["", "## Who has each permission", "", "| permission | roles |", "|---|---|"]
+    for permission in Permission:
+        roles = [r for r, granted in access.GRANTS.items() if permission in granted]
+        if permission in access.OFFICER_GRANTS:
+            roles.append("officer groups")
+        lines.append(f"| {permission.value} | {', '.join(roles)} |")
+    return "\n".join(lines) + "\n"
