@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import access
+from engine.actors import Actor
 from engine.models import ProcessDefinition, ProcessInstance
 
 from ..survey.models import SurveyResponse
@@ -212,13 +214,21 @@ def period_bounds(start: date, end: date, tz: str) -> tuple[datetime, datetime]:
 
 
 def load_instances(
-    s: Session, agency_id: int, since: datetime, until: datetime, key: str | None = None
+    s: Session,
+    agency_id: int,
+    since: datetime,
+    until: datetime,
+    key: str | None = None,
+    *,
+    actor: Actor,
 ) -> list[InstanceRow]:
-    """The agency's requests filed in [since, until)."""
+    """The agency's requests filed in [since, until) that ``actor`` may read (engine/access.py:
+    an administrator's report covers the agency, an officer's the requests of its groups)."""
     q = (
         select(ProcessInstance, ProcessDefinition.key, ProcessDefinition.name)
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
         .where(
+            access.instance_filter(actor),
             ProcessInstance.agency_id == agency_id,
             ProcessInstance.started_at >= since,
             ProcessInstance.started_at < until,

@@ -56,7 +56,7 @@ def _compute(start: date, end: date, key: str | None = None) -> dict[str, Any]:
     since, until = metrics.period_bounds(start, end, g.user.timezone)
     with e.sessions() as s:
         cal = e.calendar(s, e.agency(s, g.actor.agency))
-        instances = metrics.load_instances(s, g.user.agency_id, since, until, key)
+        instances = metrics.load_instances(s, g.user.agency_id, since, until, key, actor=g.actor)
         surveys = metrics.load_surveys(s, g.user.agency_id, since, until, key)
     overall, per_key = metrics.report(instances, surveys, cal.working_days_between)
     return {"overall": overall, "per_key": per_key, "instances": instances, "surveys": surveys}
