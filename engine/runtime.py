@@ -2038,12 +2038,14 @@ class Engine:
     ) -> list[ProcessInstance]:
         """Correlate a message as Camunda does: to the instance(s) waiting for it, or else start
         the process whose message start event has that name. No match is an error, never a
-        silently dropped message."""
+        silently dropped message. Only to requests the actor may read (engine/access.py)."""
+        access.require(actor, Permission.CORRELATE)
         variables = _check_names(variables or {})
         with self.sessions() as s:
             agency = self.agency(s, actor.agency)
             q = select(ProcessInstance.id).where(
                 ProcessInstance.agency_id == agency.id,
+                access.instance_filter(actor),
                 ProcessInstance.state == "running",
                 # a literal substring: '%', '_' and the escape character in a name match only
                 # themselves, never other messages' waiting instances
