@@ -1232,6 +1232,7 @@ class Engine:
                     .options(_WITH_DEFINITION)
                     .where(
                         ProcessInstance.agency_id == agency.id,
+                        access.instance_filter(actor),
                         ProcessInstance.state == "running",
                         ProcessInstance.sla_due_at < self.now(),
                         ProcessInstance.sla_stopped_at.is_(None),
@@ -2349,7 +2350,7 @@ class Engine:
             agency = self.agency(s, actor.agency)
             rows = s.execute(
                 select(ProcessInstance.state, func.count())
-                .where(ProcessInstance.agency_id == agency.id)
+                .where(ProcessInstance.agency_id == agency.id, access.instance_filter(actor))
                 .group_by(ProcessInstance.state)
             ).all()
             return {r[0]: r[1] for r in rows}
