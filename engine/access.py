@@ -97,7 +97,8 @@ def officer_groups(actor: Actor) -> frozenset[str]:
 
 
 def is_officer(actor: Actor) -> bool:
-    return actor.system or bool(officer_groups(actor))
+    """Works inside the office: an officer group, an administrator (or the system)."""
+    return actor.is_admin or bool(officer_groups(actor))
 
 
 def is_applicant(actor: Actor) -> bool:

@@ -2039,15 +2039,16 @@ class Engine:
     ) -> list[ProcessInstance]:
         """Correlate a message as Camunda does: to the instance(s) waiting for it, or else start
         the process whose message start event has that name. No match is an error, never a
-        silently dropped message. Only to requests the actor may read (engine/access.py)."""
-        access.require(actor, Permission.CORRELATE)
+        silently dropped message. Only the requests ``actor`` may read wait for its messages:
+        another one answers as if nothing waited (no way to move or probe it)."""
         variables = _check_names(variables or {})
+        access.require(actor, Permission.CORRELATE)
         with self.sessions() as s:
             agency = self.agency(s, actor.agency)
             q = select(ProcessInstance.id).where(
                 ProcessInstance.agency_id == agency.id,
-                access.instance_filter(actor),
                 ProcessInstance.state == "running",
+                access.instance_filter(actor),
                 # a literal substring: '%', '_' and the escape character in a name match only
                 # themselves, never other messages' waiting instances
                 ProcessInstance.waiting_messages.contains(f",{name},", autoescape=True),

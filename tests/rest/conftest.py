@@ -122,3 +122,12 @@ def deployed(server: str, users: dict[str, str], http: Callable[..., Any]) -> di
     )
     assert r.status_code == 200, r.text
     return r.json()
+
+
+@pytest.fixture
+def world(app: Any, make_user: Callable[..., str], agencies: dict[str, int]) -> Any:
+    """One Kudus office with work units, every role, and a1's requests at an officer's task,
+    returned to its unit and in the built-in queue (tests/rest/matrix_world.py)."""
+    from matrix_world import build
+
+    return build(app, make_user)
