@@ -134,6 +134,18 @@ def test_start_form_variables(
         json={"variables": {"x": {"value": "abc", "type": "Integer"}}},
     )
     assert bad.status_code == 400 and bad.json()["type"]
+    # a person's typed value that is not the field's type: the form's own message, both languages
+    wrong = http(users["applicant"]).post(
+        f"{server}/process-definition/key/rest_user/start",
+        json={"variables": {"pages": {"value": "tiga", "type": "String"}}},
+    )
+    assert wrong.status_code == 400 and wrong.json()["type"] == "FormFieldValidatorException"
+    assert "pages: Harus bilangan bulat / Must be a whole number" in wrong.json()["message"]
+    as_long = http(users["applicant"]).post(
+        f"{server}/process-definition/key/rest_user/start",
+        json={"variables": {"pages": {"value": "tiga", "type": "Long"}}},
+    )
+    assert as_long.status_code == 400 and "pages: Harus bilangan bulat" in as_long.json()["message"]
     missing = http(users["officer"]).post(f"{server}/process-definition/key/nope/start", json={})
     assert missing.status_code == 404
 
