@@ -85,6 +85,11 @@ class FormField:
         except ValueError:
             return None
 
+    def coerce(self, raw: Any) -> Any:
+        """``raw`` as the field's type, converted as a submitted value is (``"12"`` → 12,
+        ``"ya"`` → True, ``"21/12/2026"`` → a date); ValueError names the kind it is not."""
+        return self._coerce(raw)
+
     def _coerce(self, raw: Any) -> Any:
         t = self.type
         if t == "boolean":

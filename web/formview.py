@@ -13,7 +13,7 @@ from flask import current_app, request
 from sqlalchemy import or_, select, update
 
 from engine.errors import FieldError, FormValidationError
-from engine.forms import Form
+from engine.forms import Form, FormField
 from handlers.attachments import AttachmentStore, make_ref, parse_ref, sniff_mime
 from handlers.attachments.models import Attachment
 from handlers.attachments.store import clean_filename
@@ -119,6 +119,28 @@ def accepted(accept: str, mime: str) -> bool:
     return False
 
 
+def check_upload(f: FormField, data: bytes, limit: int) -> FieldError | None:
+    """The refusal of one file for field ``f`` (too large, or a type sniffed from the bytes
+    that the field does not accept), or None: the rule for the browser's uploads and the REST
+    API's ``File`` values alike."""
+    if len(data) > limit:
+        size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} B"
+        return FieldError(
+            f.id,
+            f"The file is too large (at most {size}).",
+            f"Berkas terlalu besar (maksimal {size}).",
+        )
+    mime = sniff_mime(data)
+    accept = f.properties.get("accept", "") or DEFAULT_ACCEPT
+    if not accepted(accept, mime):
+        return FieldError(
+            f.id,
+            f"File type not allowed ({mime}); accepted: {accept}.",
+            f"Jenis berkas tidak diizinkan ({mime}); yang diterima: {accept}.",
+        )
+    return None
+
+
 @dataclass
 class Submission:
     values: dict[str, Any]
@@ -142,27 +164,9 @@ def read_submission(form: Mapping[str, Any] | None, current: Mapping[str, Any]) 
                     values[f.id] = ""
                 continue
             data = up.stream.read(limit + 1)
-            if len(data) > limit:
-                msg = "Berkas terlalu besar (maksimal %(size)s)."
-                size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} B"
-                errors.append(
-                    FieldError(
-                        f.id,
-                        f"The file is too large (at most {size}).",
-                        msg % {"size": size},
-                    )
-                )
-                continue
-            mime = sniff_mime(data)
-            accept = f.properties.get("accept", "") or DEFAULT_ACCEPT
-            if not accepted(accept, mime):
-                errors.append(
-                    FieldError(
-                        f.id,
-                        f"File type not allowed ({mime}); accepted: {accept}.",
-                        f"Jenis berkas tidak diizinkan ({mime}); yang diterima: {accept}.",
-                    )
-                )
+            problem = check_upload(f, data, limit)
+            if problem is not None:
+                errors.append(problem)
                 continue
             uploads[f.id] = (clean_filename(up.filename), data)
             values[f.id] = PLACEHOLDER
@@ -256,6 +260,7 @@ __all__ = [
     "accepted",
     "attachments_of",
     "check",
+    "check_upload",
     "field_views",
     "gettext",
     "link_uploads",

@@ -53,7 +53,11 @@ def test_pycamunda_start_list_claim_complete(
     assert set(raw) >= TASK_KEYS and DATE.match(raw["created"]) and raw["tenantId"] == "kudus"
     form = http(users["officer"]).get(f"{server}/task/{tasks[0].id_}/form-variables", timeout=5)
     assert form.json()["approved"]["type"] == "Boolean"
-    assert form.json()["comment"] == {"value": "ok", "type": "String", "valueInfo": {}}
+    assert form.json()["comment"] == {
+        "value": "ok",
+        "type": "String",
+        "valueInfo": {"label": "Comment", "required": False, "readonly": False},
+    }
     links = http(users["officer"]).get(f"{server}/task/{tasks[0].id_}/identity-links", timeout=5)
     assert {"userId": None, "groupId": "technical_officer", "type": "candidate"} in links.json()
 
@@ -114,7 +118,11 @@ def test_start_form_variables(
 ) -> None:
     r = http(users["officer"]).get(f"{server}/process-definition/key/rest_user/form-variables")
     assert r.status_code == 200, r.text
-    assert r.json()["applicant"] == {"value": "Budi", "type": "String", "valueInfo": {}}
+    assert r.json()["applicant"] == {
+        "value": "Budi",
+        "type": "String",
+        "valueInfo": {"label": "Applicant", "required": False, "readonly": False},
+    }
     assert r.json()["pages"]["type"] == "Long" and r.json()["pages"]["value"] == 3
     alias = http(users["officer"]).get(
         f"{server.replace('/engine-rest', '/rest')}/process-definition/key/rest_user"
@@ -126,6 +134,18 @@ def test_start_form_variables(
         json={"variables": {"x": {"value": "abc", "type": "Integer"}}},
     )
     assert bad.status_code == 400 and bad.json()["type"]
+    # a person's typed value that is not the field's type: the form's own message, both languages
+    wrong = http(users["applicant"]).post(
+        f"{server}/process-definition/key/rest_user/start",
+        json={"variables": {"pages": {"value": "tiga", "type": "String"}}},
+    )
+    assert wrong.status_code == 400 and wrong.json()["type"] == "FormFieldValidatorException"
+    assert "pages: Harus bilangan bulat / Must be a whole number" in wrong.json()["message"]
+    as_long = http(users["applicant"]).post(
+        f"{server}/process-definition/key/rest_user/start",
+        json={"variables": {"pages": {"value": "tiga", "type": "Long"}}},
+    )
+    assert as_long.status_code == 400 and "pages: Harus bilangan bulat" in as_long.json()["message"]
     missing = http(users["officer"]).post(f"{server}/process-definition/key/nope/start", json={})
     assert missing.status_code == 404
 

@@ -386,37 +386,3 @@ def locked_task(lt: Any, tenant: str | None, names: Any = None) -> dict[str, Any
         "variables": typed_map(lt.variables, names),
         "extensionProperties": {},
     }
-
-
-def form_variables(form: Mapping[str, Any] | None, current: Mapping[str, Any]) -> dict[str, Any]:
-    """Generated form fields as Camunda's ``form-variables``: the current value when the
-    instance has one, else the field's default, typed as the form field declares."""
-    out: dict[str, Any] = {}
-    for f in (form or {}).get("fields", []):
-        name = f["id"]
-        value = _field_value(str(f.get("type") or "string"), current.get(name, f.get("default")))
-        out[name] = typed(value)
-        kind = str(f.get("type") or "string")
-        if value is None:
-            continue
-        if kind == "long" and isinstance(value, int):
-            out[name]["type"] = "Long"
-        elif kind == "enum":
-            out[name] = {"value": str(value), "type": "String", "valueInfo": {}}
-    return out
-
-
-def _field_value(kind: str, value: Any) -> Any:
-    """A form field's default as the field's type (defaults are stored as text)."""
-    if not isinstance(value, str):
-        return value
-    try:
-        if kind == "long":
-            return int(value)
-        if kind == "boolean" and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        if kind == "date" and value:
-            return parse_date(value) if "T" in value else value
-    except (ValueError, TypeError, RestError):  # a default that does not convert stays text
-        return value
-    return value

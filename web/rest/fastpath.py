@@ -70,7 +70,9 @@ class FastPath:
         raw = environ["wsgi.input"].read(length) if length else b""
         try:
             permissions.check(who, endpoint)
-            result = action(self.engine, who, task_id, checked_body(_loads(raw) if raw else {}))
+            # the app's settings (attachment store, upload limit) for a File on an upload field
+            with self.app.app_context():
+                result = action(self.engine, who, task_id, checked_body(_loads(raw) if raw else {}))
         except Exception as exc:  # mapped exactly as the blueprint's error handler maps it
             status, message, type_ = error_parts(exc)
             return self._answer(start_response, status, {"type": type_, "message": message})

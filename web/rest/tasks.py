@@ -7,11 +7,13 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from engine import access
 from engine.actors import Actor
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict, FormValidationError, NotFound
+from engine.forms import Form
 from engine.runtime import Engine
 
-from . import dto, users
+from . import dto, forms, users
 from . import variables as writes
 from .auth import actor, tenant
 from .common import arg, arg_bool, arg_list, engine, json_body, no_content, page
@@ -147,26 +149,56 @@ def complete(task_id: str) -> Any:
 def complete_action(
     eng: Engine, who: Actor, task_id: str, body: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """``POST /task/{id}/complete`` without Flask (also served by fastpath.py): None answers
-    204, a mapping is the JSON body (``withVariablesInReturn``)."""
-    values = dto.untyped_map(body.get("variables"))
-    # no separate lookup first: the engine reads the task anyway, and a task that is no longer
-    # open (its Conflict names the task) is Camunda's "Cannot find task" 404
+    """``POST /task/{id}/complete`` and ``submit-form`` without Flask's request (also served by
+    fastpath.py): None answers 204, a mapping is the JSON body (``withVariablesInReturn``).
+
+    A person's variables answer the task's form as the browser's form does, files stored as
+    uploads (web/rest/forms.py); that needs the task's form first. A trusted caller's typed
+    variables are converted as Camunda converts them and need no lookup unless they carry a
+    ``File`` (which may be meant for an upload field)."""
+    raw = body.get("variables")
+    trusted = access.trusted_inputs(who)
+    if raw and (not trusted or forms.has_files(raw)):
+        values = _form_values(eng, who, task_id, raw, trusted)
+    else:
+        values = dto.untyped_map(raw)
+    # no separate lookup otherwise: the engine reads the task anyway, and a task that is no
+    # longer open (its Conflict names the task) is Camunda's "Cannot find task" 404
     try:
         inst = eng.complete_task(who, task_id, values, allow_unknown=True)
     except NotFound:
-        raise not_found(
-            f"Cannot complete task {task_id}: Cannot find task with id {task_id}"
-        ) from None
+        raise _gone(task_id) from None
+    except FormValidationError as e:
+        raise forms.refused(e) from None
     except Conflict as e:
         if e.context.get("task_id") != task_id:
             raise
-        raise not_found(
-            f"Cannot complete task {task_id}: Cannot find task with id {task_id}"
-        ) from None
+        raise _gone(task_id) from None
     if body.get("withVariablesInReturn") is True:
         return dto.typed_map(inst.variables)
     return None
+
+
+def _gone(task_id: str) -> RestError:
+    return not_found(f"Cannot complete task {task_id}: Cannot find task with id {task_id}")
+
+
+def _form_values(eng: Engine, who: Actor, task_id: str, raw: Any, trusted: bool) -> dict[str, Any]:
+    """The variables read against the task's form, files checked (with the whole form, so a
+    refused submission stores no file) and stored on the request."""
+    try:
+        t = eng.get_task(who, task_id)
+    except NotFound:
+        raise _gone(task_id) from None
+    if t.state != "open":
+        raise _gone(task_id)
+    form = Form.from_dict(t.form)
+    sub = forms.read(form, raw, trusted=trusted)
+    if sub.errors or sub.uploads:
+        current = eng.get_instance(who, t.instance_id).variables or {}
+        forms.check(form, sub, current, trusted=trusted)
+        forms.save(eng, who, sub, instance_id=t.instance_id)
+    return sub.values
 
 
 def _variables(task_id: str) -> dict[str, Any]:
@@ -242,7 +274,7 @@ def identity_links(task_id: str) -> Any:
 def form_variables(task_id: str) -> Any:
     t = _task(task_id)
     current = engine().get_instance(actor(), t.instance_id).variables or {}
-    out = dto.form_variables(t.form, current)
+    out = forms.form_variables(t.form, current)
     names = arg_list("variableNames")
     if names is not None:
         out = {k: v for k, v in out.items() if k in names}
