@@ -16,7 +16,15 @@ from engine.actors import Actor
 from web.designer.models import DiagramDraft
 
 KUDUS = (Path(__file__).resolve().parents[2] / "bpmn" / "kudus.bpmn").read_bytes()
-BROKEN = KUDUS.replace(b'camunda:topic="letter.generate"', b'camunda:topic="nope.unknown"', 1)
+BROKEN = KUDUS.replace(
+    b'camunda:topic="letter.generate"',
+    b'camunda:topic="letter.generate" camunda:class="org.example.Letter"',
+    1,
+)
+# a topic nothing in sopflow works: accepted as external, with a warning on its task
+UNKNOWN_TOPIC = KUDUS.replace(
+    b'camunda:topic="letter.generate"', b'camunda:topic="nope.unknown"', 1
+)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 DOCTYPE = (
     b'<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY x "boom">]>\n'
@@ -169,10 +177,10 @@ def test_validate_locates_problems_without_deploying(
     body = r.get_json()
     assert r.status_code == 200 and body["ok"] is False
     assert [p["element_id"] for p in body["problems"]] == ["generate_register"]
-    assert "tidak punya handler" in body["problems"][0]["message"]
+    assert "menjalankan kode Java" in body["problems"][0]["message"]
     post(ana, "/bahasa", {"lang": "en"})
     body = put_json(ana, url, {"xml": BROKEN.decode()}, method="POST").get_json()
-    assert "has no handler" in body["problems"][0]["message"]
+    assert "runs Java code" in body["problems"][0]["message"]
     good = put_json(ana, url, {"xml": KUDUS.decode()}, method="POST").get_json()
     assert good["ok"] is True and good["problems"] == []
     assert len(engine.definitions(Actor("x", "kudus", frozenset({"admin"})), "kudus")) == 1
@@ -281,7 +289,7 @@ def test_publishing_a_broken_draft_shows_located_problems(
     r = post(adi, f"/desain/draf/{draft_id}/terbitkan", {"note": "x"})
     html = r.get_data(as_text=True)
     assert r.status_code == 422
-    assert 'data-element-id="generate_register"' in html and "nope.unknown" in html
+    assert 'data-element-id="generate_register"' in html and "camunda:class" in html
     assert len(engine.definitions(Actor("x", "kudus", frozenset({"admin"})), "kudus")) == 1
 
 
