@@ -186,6 +186,48 @@ def test_validate_locates_problems_without_deploying(
     assert len(engine.definitions(Actor("x", "kudus", frozenset({"admin"})), "kudus")) == 1
 
 
+def test_validate_shows_an_unknown_topic_as_a_located_warning(
+    office: Any, client_for: Any, engine: Any
+) -> None:
+    ana = client_for("ana")
+    url = f"/desain/draf/{open_draft(ana, engine)}/validasi"
+    body = put_json(ana, url, {"xml": UNKNOWN_TOPIC.decode()}, method="POST").get_json()
+    assert body["ok"] is True and body["problems"] == []
+    (w,) = body["warnings"]
+    assert w["element_id"] == "generate_register"
+    assert (
+        w["line"]
+        == UNKNOWN_TOPIC[: UNKNOWN_TOPIC.index(b'id="generate_register"')].count(b"\n") + 1
+    )
+    assert w["message"] == (
+        "Topic 'nope.unknown': tidak ada handler bawaan: pekerjaan menunggu worker eksternal"
+    )
+    assert body["message"] == "Diagram valid, dengan 1 peringatan."
+    post(ana, "/bahasa", {"lang": "en"})
+    body = put_json(ana, url, {"xml": UNKNOWN_TOPIC.decode()}, method="POST").get_json()
+    assert body["warnings"][0]["message"] == (
+        "Topic 'nope.unknown': no built-in handler: jobs wait for an external worker"
+    )
+    assert body["message"] == "The diagram is valid, with 1 warning(s)."
+    good = put_json(ana, url, {"xml": KUDUS.decode()}, method="POST").get_json()
+    assert good["warnings"] == [] and good["message"] == "The diagram is valid: no problems."
+
+
+def test_publishing_with_an_unknown_topic_deploys_and_warns(
+    office: Any, client_for: Any, engine: Any
+) -> None:
+    adi = client_for("adi")
+    r = upload(adi, UNKNOWN_TOPIC)
+    draft_id = r.headers["Location"].rsplit("/", 1)[1]
+    r = post(adi, f"/desain/draf/{draft_id}/terbitkan", {"note": "integrasi baru"})
+    assert r.status_code == 302
+    html = adi.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Versi 2 diterbitkan." in html
+    assert "generate_register: Topic &#39;nope.unknown&#39;: tidak ada handler bawaan" in html
+    admin = Actor("x", "kudus", frozenset({"admin"}))
+    assert engine.current_definition(admin, "kudus").topics.count("nope.unknown") == 1
+
+
 # -- uploads -------------------------------------------------------------------------------------
 def test_upload_of_a_camunda_modeler_file_becomes_a_draft(
     office: Any, client_for: Any, engine: Any
