@@ -98,8 +98,7 @@ def test_unknown_topic_deployed_and_worked_by_the_python_client(
             "mainElementId": "Task_external",
             "elementIds": ["Task_external"],
             "line": line,
-            "message": "Topic 'smoke-topic': no built-in handler: jobs wait for an external "
-            "worker",
+            "message": "Topic 'smoke-topic': no built-in handler: jobs wait for an external worker",
             "messageIndonesian": "Topic 'smoke-topic': tidak ada handler bawaan: pekerjaan "
             "menunggu worker eksternal",
         }
@@ -187,7 +186,10 @@ def test_strict_topics_refuses_the_unknown_topic(
         basic = base64.b64encode(f"{users['admin']}:{PASSWORD}".encode()).decode()
         r = strict.test_client().post(
             "/engine-rest/deployment/create",
-            data={"deployment-name": "diagram_1", "data": (io.BytesIO(SMOKE_TOPIC), "diagram_1.bpmn")},
+            data={
+                "deployment-name": "diagram_1",
+                "data": (io.BytesIO(SMOKE_TOPIC), "diagram_1.bpmn"),
+            },
             headers={"Authorization": f"Basic {basic}"},
             content_type="multipart/form-data",
         )
