@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 from . import access
 from .access import Permission
 from .actors import Actor
-from .models import ExternalTask, TopicFetch
+from .models import ExternalTask, ProcessDefinition, TopicFetch
 
 FETCH_RECORD_INTERVAL_S = 5.0
+MAX_REMEMBERED = 10_000  # (agency, topic) pairs the throttle remembers
 
 
 class FetchRecorder:
@@ -50,8 +51,25 @@ class FetchRecorder:
     def record(
         self, s: Session, agency_id: int, topics: Iterable[str], worker_id: str, now: datetime
     ) -> None:
-        for topic in self.due(agency_id, topics, now):
-            s.execute(_upsert(s, agency_id, topic[:100], worker_id[:200], now))
+        """Only topics a deployed version of the agency names get a row: a worker asking for
+        made-up names must not grow the table (or this memory, cleared when it gets large)."""
+        due = self.due(agency_id, topics, now)
+        if not due:
+            return
+        named = _named_topics(s, agency_id)
+        for topic in due:
+            if topic in named:
+                s.execute(_upsert(s, agency_id, topic, worker_id[:200], now))
+        with self._lock:
+            if len(self._written) > MAX_REMEMBERED:
+                self._written.clear()
+
+
+def _named_topics(s: Session, agency_id: int) -> set[str]:
+    rows = s.scalars(
+        select(ProcessDefinition.topics).where(ProcessDefinition.agency_id == agency_id)
+    )
+    return {t for topics in rows for t in topics or ()}
 
 
 def _upsert(s: Session, agency_id: int, topic: str, worker_id: str, now: datetime) -> Any:

@@ -93,6 +93,7 @@ def fetch_row(engine: Engine) -> TopicFetch | None:
 
 
 def test_last_fetch_is_written_at_most_once_per_interval(lenient: Engine, clock: Any) -> None:
+    lenient.deploy(ADMIN, [("smoke.bpmn", SMOKE)])
     assert fetch_row(lenient) is None
     assert fetch(lenient) == []  # an empty poll counts: a worker is there
     first = clock.now()
@@ -109,8 +110,24 @@ def test_last_fetch_is_written_at_most_once_per_interval(lenient: Engine, clock:
 
 
 def test_built_in_workers_do_not_count_as_fetches(lenient: Engine) -> None:
+    lenient.deploy(ADMIN, [("smoke.bpmn", SMOKE)])
     lenient.fetch_and_lock("builtin-0", [TopicRequest("smoke-topic")], 1)
     assert fetch_row(lenient) is None
+
+
+def test_made_up_topics_get_no_row(lenient: Engine) -> None:
+    """Only a topic some version of the agency names is recorded: a worker asking for random
+    names cannot grow the table."""
+    lenient.deploy(ADMIN, [("smoke.bpmn", SMOKE)])
+    names = [TopicRequest(f"made.up.{i}") for i in range(50)]
+    lenient.fetch_and_lock("w1", [*names, TopicRequest("smoke-topic")], 1, actor=WORKER)
+    with lenient.sessions() as s:
+        assert s.scalars(select(TopicFetch.topic)).all() == ["smoke-topic"]
+    # another agency's version does not make the topic recordable in this one
+    tapin_worker = actor("bot", "tapin", "worker")
+    lenient.fetch_and_lock("w1", [TopicRequest("smoke-topic")], 1, actor=tapin_worker)
+    with lenient.sessions() as s:
+        assert len(s.scalars(select(TopicFetch)).all()) == 1
 
 
 def test_queue_numbers_per_topic(lenient: Engine, clock: Any) -> None:
