@@ -295,3 +295,15 @@ class CalendarOverride(Base):
     day: Mapped[date] = mapped_column(Date)
     working: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(String(200))
+
+
+class TopicFetch(Base):
+    """When a REST worker last asked for jobs of a topic, per agency: the admin's queue page
+    tells "no worker is polling" apart from "the worker is polling but failing". Written at most
+    once per few seconds per topic (engine/topic_queue.py), so busy polling stays read-only."""
+
+    __tablename__ = "topic_fetch"
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_fetch_at: Mapped[datetime]
+    worker_id: Mapped[str | None] = mapped_column(String(200))

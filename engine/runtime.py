@@ -73,6 +73,7 @@ from .models import (
 from .scripting import SafeScriptEngine
 from .serializer import Serializer
 from .specs import ExternalServiceTask, SopflowUserTask
+from .topic_queue import FetchRecorder
 from .validation import ParsedDiagram, TopicPolicy, parse_diagram
 
 log = logging.getLogger("sopflow.engine")
@@ -136,6 +137,7 @@ class DeployResult:
     deployment: Deployment
     deployed: list[ProcessDefinition] = field(default_factory=list)
     unchanged: list[ProcessDefinition] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # the diagrams', e.g. unknown topics
 
 
 @dataclass
@@ -207,8 +209,12 @@ class Engine:
         serializer: Serializer | None = None,
         settings: EngineSettings | None = None,
         builtin_topics: Iterable[str] = (),
+        strict_topics: bool = True,
     ) -> None:
         self.sessions = sessions
+        # False: a topic ``topics`` does not know is deployed as external, with a warning
+        self.strict_topics = strict_topics
+        self.fetches = FetchRecorder()  # when REST workers last fetched each topic
         # topics the in-process handlers work: never handed to a REST worker
         self.builtin_topics = frozenset(builtin_topics)
         if sessions is not None and not event.contains(sessions, "after_commit", _after_commit):
@@ -319,7 +325,7 @@ class Engine:
 
     # ------------------------------------------------------------------ deployments
     def parse(self, filename: str, data: bytes) -> ParsedDiagram:
-        return parse_diagram(data, filename, self.topics)
+        return parse_diagram(data, filename, self.topics, strict=self.strict_topics)
 
     def deploy(
         self,
@@ -360,6 +366,7 @@ class Engine:
                     for k in dupes
                 ]
             )
+        warnings = [w for d in parsed for w in d.warnings]
         now = self.now()
         try:
             with self.sessions.begin() as s:
@@ -391,7 +398,7 @@ class Engine:
                     unchanged = [r[2] for r in result_rows if r[2] is not None]
                     dep = s.get(Deployment, unchanged[0].deployment_id)
                     assert dep is not None
-                    return DeployResult(deployment=dep, unchanged=unchanged)
+                    return DeployResult(deployment=dep, unchanged=unchanged, warnings=warnings)
                 dep = Deployment(
                     agency_id=agency.id,
                     name=name or parsed[0].filename,
@@ -402,7 +409,7 @@ class Engine:
                 )
                 s.add(dep)
                 s.flush()
-                result = DeployResult(deployment=dep)
+                result = DeployResult(deployment=dep, warnings=warnings)
                 for diagram, proc, latest in result_rows:
                     if (diagram, proc, latest) not in changed:
                         assert latest is not None
@@ -1656,6 +1663,9 @@ class Engine:
                         retry_interval=job.retry_interval,
                     )
                 )
+            if actor is not None and not actor.system and agency is not None:
+                # last, so its row locks are held only until the commit
+                self.fetches.record(s, self.agency(s, agency).id, by_topic, worker_id, now)
             return out
 
     def _check_job_access(self, actor: Actor, topic: str, *, manage: bool = False) -> None:

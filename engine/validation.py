@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from .forms import CAMUNDA_NS, Form, parse_form
 from .parser import SopflowParser, parse_io_parameter, retry_policy, split_list
 from .scripting import ENGINE_FUNCTIONS
 from .timers import parse_cycle, parse_datetime, parse_duration
+from .topics import TopicPolicy, no_builtin_handler, unknown_topic
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _B = f"{{{BPMN_NS}}}"
@@ -144,9 +145,8 @@ class ParsedDiagram:
     sha256: str
     filename: str
     processes: list[ParsedProcess] = field(default_factory=list)
-
-
-TopicPolicy = Callable[[str], bool]
+    # located notes that do not refuse the diagram (an unknown topic waits for a worker)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def sha256(data: bytes) -> str:
@@ -272,11 +272,15 @@ def xsd_problems(tree: etree._ElementTree, filename: str | None) -> list[Problem
 class _Checker:
     """Walks one executable process and collects dialect problems."""
 
-    def __init__(self, root: etree._Element, filename: str, topics: TopicPolicy) -> None:
+    def __init__(
+        self, root: etree._Element, filename: str, topics: TopicPolicy, strict: bool = True
+    ) -> None:
         self.root = root
         self.filename = filename
         self.topics = topics
+        self.strict = strict  # an unknown topic refuses the diagram instead of warning
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.ids = {
             el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")
         }
@@ -464,11 +468,11 @@ class _Checker:
                 'Service task butuh camunda:type="external" dan camunda:topic',
             )
             return None
-        declared = any(
-            p.get("name") == "external" and (p.get("value") or "").lower() == "true"
-            for p in el.iter(f"{_C}property")
-        )
-        if not declared and not self.topics(topic):
+        if unknown_topic(el, topic, self.topics) and not self.strict:
+            self.warnings.append(
+                no_builtin_handler(topic, el.get("id"), el.sourceline, self.filename)
+            )
+        elif unknown_topic(el, topic, self.topics):
             self.add(
                 el,
                 f"Topic '{topic}' has no handler and is not declared external "
@@ -689,8 +693,13 @@ def _locate(root: etree._Element, exc: Exception, filename: str) -> Problem:
     )
 
 
-def parse_diagram(data: bytes, filename: str, topics: TopicPolicy) -> ParsedDiagram:
-    """Validate and parse one BPMN file; raise DeployError listing every problem found."""
+def parse_diagram(
+    data: bytes, filename: str, topics: TopicPolicy, *, strict: bool = True
+) -> ParsedDiagram:
+    """Validate and parse one BPMN file; raise DeployError listing every problem found.
+
+    ``strict``: a topic ``topics`` does not know refuses the diagram; otherwise it is accepted
+    as an external topic with a located warning (``ParsedDiagram.warnings``)."""
     tree = safe_parse(data, filename)
     root = tree.getroot()
     if root.tag != f"{_B}definitions":
@@ -706,7 +715,7 @@ def parse_diagram(data: bytes, filename: str, topics: TopicPolicy) -> ParsedDiag
             filename,
         )
     problems = xsd_problems(tree, filename)
-    checker = _Checker(root, filename, topics)
+    checker = _Checker(root, filename, topics, strict)
     for el in root:
         if isinstance(el.tag, str) and etree.QName(el).localname in TOP_LEVEL_REFUSED:
             checker.add(
@@ -757,7 +766,9 @@ def parse_diagram(data: bytes, filename: str, topics: TopicPolicy) -> ParsedDiag
         raise DeployError(_dedupe(problems), filename)
 
     parser = SopflowParser()
-    result = ParsedDiagram(xml=data, sha256=sha256(data), filename=filename)
+    result = ParsedDiagram(
+        xml=data, sha256=sha256(data), filename=filename, warnings=_dedupe(checker.warnings)
+    )
     try:
         parser.add_bpmn_xml(tree, filename)
         for proc in executable:

@@ -14,7 +14,7 @@ from engine.catalogue import TOPICS as CATALOGUE_TOPICS
 from engine.db import make_db, make_sessions
 from engine.runtime import Engine, topics_policy
 
-from .config import load_settings
+from .config import flag, load_settings
 
 __all__ = ["build_engine", "create_app", "load_settings"]
 
@@ -32,9 +32,11 @@ SECURITY_HEADERS = {
 def build_engine(settings: Mapping[str, Any], registry: Any = None) -> tuple[Engine, Any]:
     """The engine and handler registry every entry point (web, CLI, workers) shares.
 
-    Deploy accepts a topic when a built-in handler serves it, when it is a catalogue topic
-    (without a built-in handler its jobs wait for an external worker), or when
-    ``SOPFLOW_EXTERNAL_TOPICS`` declares it (``erp.*`` wildcards allowed).
+    A topic is known when a built-in handler serves it, when it is a catalogue topic (without
+    a built-in handler its jobs wait for an external worker), or when
+    ``SOPFLOW_EXTERNAL_TOPICS`` declares it (``erp.*`` wildcards allowed). Deploy accepts any
+    other topic as external with a warning, as Camunda runs it (engine/topics.py), unless
+    ``SOPFLOW_STRICT_TOPICS`` makes it refuse them.
     """
     if registry is None:
         from handlers.registry import default_registry
@@ -52,6 +54,7 @@ def build_engine(settings: Mapping[str, Any], registry: Any = None) -> tuple[Eng
             registry.topics(), [*CATALOGUE_TOPICS, *(settings.get("EXTERNAL_TOPICS") or ())]
         ),
         builtin_topics=registry.topics(),
+        strict_topics=flag("STRICT_TOPICS", settings.get("STRICT_TOPICS")),
     )
     return engine, registry
 

@@ -299,6 +299,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         print(f"{d.key} version {d.version}: deployed ({d.id})")
     for d in result.unchanged:
         print(f"{d.key} version {d.version}: unchanged ({d.id})")
+    for w in result.warnings:  # deployed all the same: stderr, exit status 0
+        print(f"{PROG}: warning: {w}", file=sys.stderr)
     return 0
 
 

@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # sqlite:///<instance>/sopflow.db
     "SECRET_KEY": None,  # generated once into <instance>/secret_key
     "EXTERNAL_TOPICS": "",
+    "STRICT_TOPICS": False,
     "WORKERS": 2,
     "TIMER_INTERVAL": 1.0,
 }
@@ -61,6 +62,22 @@ def _number(name: str, value: Any, kind: type, minimum: float) -> Any:
     return number
 
 
+def flag(name: str, value: Any) -> bool:
+    """``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off`` (empty: off); anything
+    else fails at start-up rather than silently meaning one or the other."""
+    if isinstance(value, bool):
+        return value
+    text = str(value if value is not None else "").strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(
+        f"SOPFLOW_{name} must be 1 or 0, not {value!r}",
+        f"SOPFLOW_{name} harus 1 atau 0, bukan {value!r}",
+    )
+
+
 def load_settings(
     config: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -84,6 +101,7 @@ def load_settings(
     if not settings.get("DATABASE_URL"):
         settings["DATABASE_URL"] = f"sqlite:///{instance / 'sopflow.db'}"
     settings["EXTERNAL_TOPICS"] = split_list(settings.get("EXTERNAL_TOPICS"))
+    settings["STRICT_TOPICS"] = flag("STRICT_TOPICS", settings.get("STRICT_TOPICS"))
     settings["WORKERS"] = _number("WORKERS", settings.get("WORKERS"), int, 0)
     settings["TIMER_INTERVAL"] = _number(
         "TIMER_INTERVAL", settings.get("TIMER_INTERVAL"), float, 0.05

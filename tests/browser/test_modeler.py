@@ -173,7 +173,7 @@ def test_validation_problems_are_shown_on_the_diagram(
         ".bio-properties-panel-group-header"
     ).click()
     assert timer.input_value() == "PT10M"
-    # break it the way an analyst would: an external topic nothing handles
+    # a new integration: an external topic nothing in sopflow works is a warning on the task
     page.click("g.djs-element[data-element-id=generate_register]")
     topic = page.locator("#bio-properties-panel-externalTopic")
     group = page.locator(".bio-properties-panel-group").filter(has=topic)
@@ -182,13 +182,27 @@ def test_validation_problems_are_shown_on_the_diagram(
     topic.fill("tidak.ada")
     topic.press("Tab")
     page.click("#sf-validate")
+    page.wait_for_selector("#sf-warning-list li")
+    warned = page.locator("#sf-warning-list li[data-element-id=generate_register]")
+    assert "tidak ada handler bawaan" in warned.text_content()
+    assert page.locator("#sf-problem-list li").count() == 0
+    shape = page.locator("g.djs-element[data-element-id=generate_register]")
+    assert "sf-warned" in (shape.get_attribute("class") or "")
+    assert "sf-invalid" not in (shape.get_attribute("class") or "")
+    warning = page.locator(".djs-overlay .sf-warning-note")
+    assert warning.count() == 1 and "tidak.ada" in warning.text_content()
+    # break it the way an analyst would: a service task without a topic
+    topic.fill("")
+    topic.press("Tab")
+    page.click("#sf-validate")
     page.wait_for_selector("#sf-problem-list li")
     item = page.locator("#sf-problem-list li[data-element-id=generate_register]")
-    assert "tidak.ada" in item.text_content()
-    shape = page.locator("g.djs-element[data-element-id=generate_register]")
+    assert "camunda:topic" in item.text_content()
     assert "sf-invalid" in (shape.get_attribute("class") or "")
+    assert "sf-warned" not in (shape.get_attribute("class") or "")
+    assert page.locator("#sf-warning-list li").count() == 0
     note = page.locator(".djs-overlay .sf-problem-note")
-    assert note.count() == 1 and "tidak.ada" in note.text_content()
+    assert note.count() == 1 and "camunda:topic" in note.text_content()
     screenshot(page, "designer-validation")
     # clicking the list item selects the element
     page.click("#sf-designer")  # clear the selection first

@@ -197,13 +197,31 @@ def test_deploy_then_unchanged(cli: Cli, dialect_file: Path) -> None:
 def test_deploy_of_a_broken_diagram_lists_located_problems(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "broken.bpmn"
     path.write_text(BROKEN)
-    result = cli("deploy", str(path), "--agency", "kudus")
+    # strict: the unknown topic is one of the problems
+    result = cli("deploy", str(path), "--agency", "kudus", SOPFLOW_STRICT_TOPICS="1")
     lines = assert_clean_failure(result, "Diagram refused")
     problems = lines[1:]
     assert len(problems) >= 2
     assert any("element 'nobody'" in p and "line 6" in p for p in problems), problems
     assert any("element 'mystery'" in p and "no.such.topic" in p for p in problems), problems
     assert all(p.startswith("  broken.bpmn, line ") for p in problems), problems
+
+
+def test_deploy_of_an_unknown_topic_warns_on_stderr(inproc: InProcess, tmp_path: Path) -> None:
+    path = tmp_path / "mystery.bpmn"
+    path.write_text(
+        BROKEN.replace('id="broken"', 'id="mystery_topic"').replace(
+            '<bpmn:userTask id="nobody"', '<bpmn:userTask id="nobody" camunda:assignee="budi"'
+        )
+    )
+    result = inproc("deploy", str(path), "--agency", "kudus")
+    assert result.returncode == 0, result.stderr
+    assert "mystery_topic version 1: deployed" in result.stdout
+    assert result.stderr.splitlines() == [
+        "sopflow: warning: mystery.bpmn, line 9, element 'mystery': Topic 'no.such.topic': "
+        "tidak ada handler bawaan: pekerjaan menunggu worker eksternal / Topic "
+        "'no.such.topic': no built-in handler: jobs wait for an external worker"
+    ]
 
 
 def test_deploy_to_an_unknown_agency_or_of_a_missing_file(

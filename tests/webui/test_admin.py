@@ -37,7 +37,14 @@ REQUEST = {
     "applicant_email": "ani@disdikpora.kuduskab.go.id",
     "applicant_phone": "0291-438921",
 }
-GET_PAGES = ("/admin/", "/admin/versi/", "/admin/insiden", "/admin/pengguna", "/admin/hari-libur")
+GET_PAGES = (
+    "/admin/",
+    "/admin/versi/",
+    "/admin/insiden",
+    "/admin/antrean",
+    "/admin/pengguna",
+    "/admin/hari-libur",
+)
 
 
 @pytest.fixture

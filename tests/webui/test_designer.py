@@ -16,7 +16,15 @@ from engine.actors import Actor
 from web.designer.models import DiagramDraft
 
 KUDUS = (Path(__file__).resolve().parents[2] / "bpmn" / "kudus.bpmn").read_bytes()
-BROKEN = KUDUS.replace(b'camunda:topic="letter.generate"', b'camunda:topic="nope.unknown"', 1)
+BROKEN = KUDUS.replace(
+    b'camunda:topic="letter.generate"',
+    b'camunda:topic="letter.generate" camunda:class="org.example.Letter"',
+    1,
+)
+# a topic nothing in sopflow works: accepted as external, with a warning on its task
+UNKNOWN_TOPIC = KUDUS.replace(
+    b'camunda:topic="letter.generate"', b'camunda:topic="nope.unknown"', 1
+)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 DOCTYPE = (
     b'<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY x "boom">]>\n'
@@ -169,13 +177,55 @@ def test_validate_locates_problems_without_deploying(
     body = r.get_json()
     assert r.status_code == 200 and body["ok"] is False
     assert [p["element_id"] for p in body["problems"]] == ["generate_register"]
-    assert "tidak punya handler" in body["problems"][0]["message"]
+    assert "menjalankan kode Java" in body["problems"][0]["message"]
     post(ana, "/bahasa", {"lang": "en"})
     body = put_json(ana, url, {"xml": BROKEN.decode()}, method="POST").get_json()
-    assert "has no handler" in body["problems"][0]["message"]
+    assert "runs Java code" in body["problems"][0]["message"]
     good = put_json(ana, url, {"xml": KUDUS.decode()}, method="POST").get_json()
     assert good["ok"] is True and good["problems"] == []
     assert len(engine.definitions(Actor("x", "kudus", frozenset({"admin"})), "kudus")) == 1
+
+
+def test_validate_shows_an_unknown_topic_as_a_located_warning(
+    office: Any, client_for: Any, engine: Any
+) -> None:
+    ana = client_for("ana")
+    url = f"/desain/draf/{open_draft(ana, engine)}/validasi"
+    body = put_json(ana, url, {"xml": UNKNOWN_TOPIC.decode()}, method="POST").get_json()
+    assert body["ok"] is True and body["problems"] == []
+    (w,) = body["warnings"]
+    assert w["element_id"] == "generate_register"
+    assert (
+        w["line"]
+        == UNKNOWN_TOPIC[: UNKNOWN_TOPIC.index(b'id="generate_register"')].count(b"\n") + 1
+    )
+    assert w["message"] == (
+        "Topic 'nope.unknown': tidak ada handler bawaan: pekerjaan menunggu worker eksternal"
+    )
+    assert body["message"] == "Diagram valid, dengan 1 peringatan."
+    post(ana, "/bahasa", {"lang": "en"})
+    body = put_json(ana, url, {"xml": UNKNOWN_TOPIC.decode()}, method="POST").get_json()
+    assert body["warnings"][0]["message"] == (
+        "Topic 'nope.unknown': no built-in handler: jobs wait for an external worker"
+    )
+    assert body["message"] == "The diagram is valid, with 1 warning(s)."
+    good = put_json(ana, url, {"xml": KUDUS.decode()}, method="POST").get_json()
+    assert good["warnings"] == [] and good["message"] == "The diagram is valid: no problems."
+
+
+def test_publishing_with_an_unknown_topic_deploys_and_warns(
+    office: Any, client_for: Any, engine: Any
+) -> None:
+    adi = client_for("adi")
+    r = upload(adi, UNKNOWN_TOPIC)
+    draft_id = r.headers["Location"].rsplit("/", 1)[1]
+    r = post(adi, f"/desain/draf/{draft_id}/terbitkan", {"note": "integrasi baru"})
+    assert r.status_code == 302
+    html = adi.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Versi 2 diterbitkan." in html
+    assert "generate_register: Topic &#39;nope.unknown&#39;: tidak ada handler bawaan" in html
+    admin = Actor("x", "kudus", frozenset({"admin"}))
+    assert engine.current_definition(admin, "kudus").topics.count("nope.unknown") == 1
 
 
 # -- uploads -------------------------------------------------------------------------------------
@@ -281,7 +331,7 @@ def test_publishing_a_broken_draft_shows_located_problems(
     r = post(adi, f"/desain/draf/{draft_id}/terbitkan", {"note": "x"})
     html = r.get_data(as_text=True)
     assert r.status_code == 422
-    assert 'data-element-id="generate_register"' in html and "nope.unknown" in html
+    assert 'data-element-id="generate_register"' in html and "camunda:class" in html
     assert len(engine.definitions(Actor("x", "kudus", frozenset({"admin"})), "kudus")) == 1
 
 

@@ -1,5 +1,6 @@
 """Administrators: versions and their differences, activation, instances per version,
-incidents with retry, users and groups, holiday overrides, DNS records sopflow manages.
+incidents with retry, the job queue per topic, users and groups, holiday overrides, DNS
+records sopflow manages.
 
 Every page belongs to group ``admin`` (others get 403) and shows only the administrator's own
 agency: an id of another agency's definition, incident or user is a 404, as if it did not exist.
@@ -26,4 +27,4 @@ def index() -> str:
 
 
 # the sections register their views on ``bp``
-from . import calendar, dns, incidents, units, users, versions  # noqa: E402,F401
+from . import calendar, dns, incidents, queues, units, users, versions  # noqa: E402,F401

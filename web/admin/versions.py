@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from engine.errors import NotFound, SopflowError
 from engine.models import Deployment, ProcessDefinition, ProcessInstance
+from engine.topics import UnknownTopic, may_have_unknown, unknown_topics
 from engine.versions import diff_definitions
 
 from ..i18n import error_text, gettext
@@ -50,6 +51,19 @@ def definition_xml(definition_id: str) -> str:
     if xml is None:
         abort(404)
     return str(xml)
+
+
+def topic_warnings(defs: list[ProcessDefinition]) -> dict[str, list[UnknownTopic]]:
+    """Per version, the tasks whose topic no built-in handler works; only a version whose
+    stored topics include such a topic has its XML read again."""
+    known = engine().topics
+    out = {}
+    for d in defs:
+        if may_have_unknown(d.topics, known):
+            found = unknown_topics(definition_xml(d.id), known)
+            if found:
+                out[d.id] = found
+    return out
 
 
 @bp.get("/versi/")
@@ -98,6 +112,7 @@ def versions(key: str) -> str:
         active=active_id(key),
         counts=running_counts(),
         previous={b.id: a.id for a, b in zip(defs, defs[1:], strict=False)},
+        warnings=topic_warnings(defs),
     )
 
 

@@ -84,6 +84,8 @@ EN = {
     "Memvalidasi...": "Validating...",
     "Gagal menyimpan.": "Saving failed.",
     "Diagram valid: tidak ada masalah.": "The diagram is valid: no problems.",
+    "Diagram valid, dengan %(n)s peringatan.": "The diagram is valid, with %(n)s warning(s).",
+    "Peringatan": "Warnings",
     "Diagram memiliki %(n)s masalah.": "The diagram has %(n)s problem(s).",
     "Ada perubahan yang belum disimpan.": "There are unsaved changes.",
     "Diagram tidak dapat dibuka.": "The diagram could not be opened.",
@@ -334,15 +336,22 @@ def validate(draft_id: str) -> Any:
         d = _draft_or_404(s, draft_id)
         filename = d.filename
     try:
-        engine().parse(filename, xml.encode("utf-8"))
+        parsed = engine().parse(filename, xml.encode("utf-8"))
     except DeployError as e:
         views = problem_views(e.problems)
         return jsonify(
             ok=False,
             problems=views,
+            warnings=[],
             message=gettext("Diagram memiliki %(n)s masalah.", n=len(views)),
         )
-    return jsonify(ok=True, problems=[], message=gettext("Diagram valid: tidak ada masalah."))
+    warnings = problem_views(parsed.warnings)
+    message = (
+        gettext("Diagram valid, dengan %(n)s peringatan.", n=len(warnings))
+        if warnings
+        else gettext("Diagram valid: tidak ada masalah.")
+    )
+    return jsonify(ok=True, problems=[], warnings=warnings, message=message)
 
 
 @bp.post("/draf/<draft_id>/hapus")
@@ -396,4 +405,6 @@ def publish(draft_id: str) -> Any:
         row.published_at = engine().now()
         row.based_on_definition_id = new.id
     flash(gettext("Versi %(n)s diterbitkan.", n=new.version), "ok")
+    for w in problem_views(result.warnings):
+        flash(f"{w['element_id']}: {w['message']}" if w["element_id"] else w["message"], "warning")
     return redirect(url_for("designer.draft", draft_id=d.id))

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
+from engine.errors import Problem
 from engine.models import Agency, Deployment, ProcessDefinition
 
 from . import dto
@@ -46,7 +47,22 @@ def create() -> Any:
         source=form.get("deployment-source") or None,
         duplicate_filtering=dup,
     )
-    return jsonify(dto.deployment(result.deployment, tenant(), result.deployed or None))
+    body = dto.deployment(result.deployment, tenant(), result.deployed or None)
+    body["sopflowWarnings"] = [warning(w) for w in result.warnings]
+    return jsonify(body)
+
+
+def warning(p: Problem) -> dict[str, Any]:
+    """A deploy warning (an unknown topic, accepted as external) in a field Camunda clients do
+    not know and so ignore; located like the problems of Camunda's ParseException details."""
+    return {
+        "resource": p.filename,
+        "mainElementId": p.element_id,
+        "elementIds": [p.element_id] if p.element_id else [],
+        "line": p.line,
+        "message": p.message_en,
+        "messageIndonesian": p.message_id,
+    }
 
 
 def _bool(v: str | None) -> bool:

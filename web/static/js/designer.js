@@ -1,7 +1,8 @@
 // The web modeler page (web/templates/designer/modeler.html): loads the draft into bpmn-js
 // (vendor/modeler.js), saves it with the revision it started from (a stale save gets the
 // server's 409 message), validates it with the deploy checks and shows every problem on the
-// diagram (a marker and an overlay on the element) and in the list under it.
+// diagram (a marker and an overlay on the element) and in the list under it; warnings (a
+// topic no built-in handler works) the same way in their own colour and list.
 (function () {
   'use strict';
 
@@ -13,6 +14,8 @@
   var statusEl = document.getElementById('sf-status');
   var listEl = document.getElementById('sf-problem-list');
   var titleEl = document.getElementById('sf-problems-title');
+  var warnListEl = document.getElementById('sf-warning-list');
+  var warnTitleEl = document.getElementById('sf-warnings-title');
   var saveBtn = document.getElementById('sf-save');
   var validateBtn = document.getElementById('sf-validate');
   var publishForm = document.getElementById('sf-publish');
@@ -56,7 +59,8 @@
     var overlays = modeler.get('overlays');
     var canvas = modeler.get('canvas');
     overlays.remove({ type: 'sf-problem' });
-    marked.forEach(function (id) { canvas.removeMarker(id, 'sf-invalid'); });
+    overlays.remove({ type: 'sf-warning' });
+    marked.forEach(function (m) { canvas.removeMarker(m[0], m[1]); });
     marked = [];
   }
 
@@ -83,13 +87,20 @@
 
   // problems: [{element_id, line, message}]; the list is rebuilt with DOM nodes (textContent),
   // so a message can never inject markup
-  function showProblems(problems) {
+  function showProblems(problems, warnings) {
     clearProblems();
+    showNotes(listEl, titleEl, problems, 'sf-problem', 'sf-invalid');
+    if (warnListEl) {
+      showNotes(warnListEl, warnTitleEl, warnings || [], 'sf-warning', 'sf-warned');
+    }
+  }
+
+  function showNotes(list, title, items, kind, marker) {
     var overlays = modeler.get('overlays');
     var canvas = modeler.get('canvas');
-    listEl.textContent = '';
-    titleEl.hidden = problems.length === 0;
-    problems.forEach(function (p) {
+    list.textContent = '';
+    title.hidden = items.length === 0;
+    items.forEach(function (p) {
       var li = document.createElement('li');
       li.dataset.elementId = p.element_id || '';
       if (p.element_id) {
@@ -101,17 +112,17 @@
         li.appendChild(document.createTextNode(': '));
       }
       li.appendChild(document.createTextNode(p.message + (p.line ? ' (' + p.line + ')' : '')));
-      listEl.appendChild(li);
+      list.appendChild(li);
       var element = shapeOf(p.element_id);
       if (element) {
-        if (marked.indexOf(element.id) < 0) {
-          canvas.addMarker(element.id, 'sf-invalid');
-          marked.push(element.id);
+        if (!marked.some(function (m) { return m[0] === element.id && m[1] === marker; })) {
+          canvas.addMarker(element.id, marker);
+          marked.push([element.id, marker]);
         }
         var note = document.createElement('div');
-        note.className = 'sf-problem-note';
+        note.className = kind + '-note';
         note.textContent = p.message;
-        overlays.add(element.id, 'sf-problem', {
+        overlays.add(element.id, kind, {
           position: { top: (element.height || 0) + 4, left: 0 },
           scale: { min: 1 }, // readable even when the whole diagram is fitted small
           html: note,
@@ -121,9 +132,10 @@
   }
 
   // problems the server rendered into the page (a refused publish)
-  function pageProblems() {
+  function pageProblems(list) {
     var out = [];
-    Array.prototype.forEach.call(listEl.querySelectorAll('li'), function (li) {
+    if (!list) { return out; }
+    Array.prototype.forEach.call(list.querySelectorAll('li'), function (li) {
       var text = li.textContent;
       var id = li.dataset.elementId || null;
       if (id && text.indexOf(id + ': ') === 0) { text = text.slice(id.length + 2); }
@@ -132,9 +144,12 @@
     return out;
   }
 
-  listEl.addEventListener('click', function (event) {
-    var li = event.target.closest('li');
-    if (li && li.dataset.elementId) { select(li.dataset.elementId); }
+  [listEl, warnListEl].forEach(function (list) {
+    if (!list) { return; }
+    list.addEventListener('click', function (event) {
+      var li = event.target.closest('li');
+      if (li && li.dataset.elementId) { select(li.dataset.elementId); }
+    });
   });
 
   function save() {
@@ -165,7 +180,7 @@
         status(data.msgSaveFailed + ' (' + r.status + ')', 'error');
         return;
       }
-      showProblems(r.json.problems || []);
+      showProblems(r.json.problems || [], r.json.warnings || []);
       status(r.json.message, r.json.ok ? 'ok' : 'error');
     });
   }
@@ -205,7 +220,7 @@
       fit();
       saveBtn.hidden = false;
       validateBtn.hidden = false;
-      showProblems(pageProblems());
+      showProblems(pageProblems(listEl), pageProblems(warnListEl));
       modeler.on('commandStack.changed', function () {
         dirty = true;
         status(data.msgDirty);
