@@ -4,7 +4,7 @@ This is a gate only: the permission of engine/access.py that the endpoint's kind
 Which rows the caller may then read or change is the engine's decision on every call
 (``instance_filter``, ``task_filter``, ``may_work``, the worker topics), so an endpoint never
 decides by itself. ``None`` marks the public paths. Every route must be listed: an unlisted
-endpoint is refused, and tests/test_permission_matrix.py fails on it. The table is published in
+endpoint is refused, and tests/rest/test_permission_matrix.py fails on it. The table is published in
 the OpenAPI document (``x-sopflow-permission``) and in docs/rest-permissions.md.
 """
 
