@@ -141,6 +141,7 @@ def ui_reads() -> list[UiCase]:
                 ("admin.incidents", "/admin/insiden"),
                 ("admin.users", "/admin/pengguna"),
                 ("admin.units_page", "/admin/unit"),
+                ("admin.topic_queues", "/admin/antrean"),
                 ("admin.version_keys", "/admin/versi/"),
             )
         ),
