@@ -70,6 +70,7 @@ from .models import (
     TaskCandidate,
     new_id,
 )
+from .reserved import public
 from .scripting import SafeScriptEngine
 from .serializer import Serializer
 from .specs import ExternalServiceTask, SopflowUserTask
@@ -812,7 +813,7 @@ class Engine:
         task = getattr(e, "task", None)
         element = getattr(getattr(task, "task_spec", None), "bpmn_id", None) if task else None
         cause = getattr(e, "exception", None)
-        msg = str(cause) if isinstance(cause, SopflowError) else str(e)
+        msg = str(cause) if isinstance(cause, SopflowError) else public(str(e))
         return WorkflowError(
             f"The process cannot continue at '{element}': {msg}",
             f"Proses tidak dapat berlanjut di '{element}': {msg}",
