@@ -35,7 +35,30 @@ class NotFound(SopflowError):
 
 
 class Conflict(SopflowError):
-    """A lost race (optimistic lock) or an action that no longer applies to the current state."""
+    """A lost race (optimistic lock) or an action that no longer applies to the current state.
+
+    The client's concern, not a server fault: the REST API answers 409 with ``camunda_type``,
+    the exception Camunda 7 names for the same situation (subclasses name a narrower one)."""
+
+    camunda_type = "OptimisticLockingException"
+
+
+class TaskAlreadyClaimed(Conflict):
+    """Someone else holds (or has just taken) the task."""
+
+    camunda_type = "TaskAlreadyClaimedException"
+
+
+class Suspended(Conflict):
+    """The process version is suspended: nothing new starts from it."""
+
+    camunda_type = "SuspendedEntityInteractionException"
+
+
+class NotLockedByWorker(Conflict):
+    """An external-task action by a worker that does not hold the task's lock (any more)."""
+
+    camunda_type = "BadUserRequestException"
 
 
 class PermissionDenied(SopflowError):

@@ -49,9 +49,12 @@ from .errors import (
     DeployError,
     ExpressionError,
     NotFound,
+    NotLockedByWorker,
     PermissionDenied,
     Problem,
     SopflowError,
+    Suspended,
+    TaskAlreadyClaimed,
     WorkflowError,
 )
 from .expressions import is_juel
@@ -70,6 +73,7 @@ from .models import (
     TaskCandidate,
     new_id,
 )
+from .reserved import public
 from .scripting import SafeScriptEngine
 from .serializer import Serializer
 from .specs import ExternalServiceTask, SopflowUserTask
@@ -249,6 +253,9 @@ class Engine:
             raise NotFound(
                 f"Unknown agency '{code}'", f"Instansi '{code}' tidak dikenal", agency=code
             )
+        # detached at once: left in this session, a rollback (a lost race, a refused form)
+        # would expire the cached row and every later request would fail until the TTL ends
+        s.expunge(ag)
         with self._cal_lock:
             self._agencies[code] = (time.monotonic(), ag)
         return ag
@@ -625,7 +632,7 @@ class Engine:
                 else:
                     raise NotFound("No process given", "Proses tidak disebutkan")
                 if d.suspended:
-                    raise Conflict("This version is suspended", "Versi ini ditangguhkan")
+                    raise Suspended("This version is suspended", "Versi ini ditangguhkan")
                 form = Form.from_dict(d.start_form)
                 if variables and form and not access.trusted_inputs(actor):
                     values = {**dict(variables), **dict(values or {})}
@@ -819,7 +826,7 @@ class Engine:
         task = getattr(e, "task", None)
         element = getattr(getattr(task, "task_spec", None), "bpmn_id", None) if task else None
         cause = getattr(e, "exception", None)
-        msg = str(cause) if isinstance(cause, SopflowError) else str(e)
+        msg = str(cause) if isinstance(cause, SopflowError) else public(str(e))
         return WorkflowError(
             f"The process cannot continue at '{element}': {msg}",
             f"Proses tidak dapat berlanjut di '{element}': {msg}",
@@ -1386,7 +1393,7 @@ class Engine:
             if t.assignee == target:
                 return t
             if t.assignee and not actor.is_admin:
-                raise Conflict(
+                raise TaskAlreadyClaimed(
                     f"Task is already claimed by {t.assignee}",
                     f"Tugas sudah diambil oleh {t.assignee}",
                 )
@@ -1402,7 +1409,7 @@ class Engine:
                 .values(assignee=target)
             )
             if _rowcount(res) != 1:
-                raise Conflict(
+                raise TaskAlreadyClaimed(
                     "Someone else claimed the task first", "Tugas sudah diambil orang lain"
                 )
             self._task_history(s, t, "task_claimed", actor.username, {"assignee": target})
@@ -1707,7 +1714,7 @@ class Engine:
         if actor is not None:
             self._check_job_access(actor, job.topic, manage=manage)
         if worker_id is not None and (job.state != "locked" or job.worker_id != worker_id):
-            raise Conflict(
+            raise NotLockedByWorker(
                 f"External task '{task_id}' is not locked by worker '{worker_id}'",
                 f"External task '{task_id}' tidak dikunci oleh worker '{worker_id}'",
             )

@@ -25,6 +25,7 @@ from .errors import DeployError, ExpressionError, Problem, TimerError
 from .expressions import compile_expression, compile_script, is_juel
 from .forms import CAMUNDA_NS, Form, parse_form
 from .parser import SopflowParser, parse_io_parameter, retry_policy, split_list
+from .reserved import internal_tree, public, restore_ids
 from .scripting import ENGINE_FUNCTIONS
 from .timers import parse_cycle, parse_datetime, parse_duration
 from .topics import TopicPolicy, no_builtin_handler, unknown_topic
@@ -673,13 +674,16 @@ def _inside(el: etree._Element, stop: etree._Element, refused: set[etree._Elemen
     return False
 
 
-def _locate(root: etree._Element, exc: Exception, filename: str) -> Problem:
+def _locate(
+    root: etree._Element, exc: Exception, filename: str, renamed: dict[str, str]
+) -> Problem:
     eid = getattr(exc, "id", None) or None
+    eid = renamed.get(eid, eid) if eid else None
     line = None
     if eid:
         found = root.xpath("//*[@id=$i]", i=eid)
         line = found[0].sourceline if found else None
-    msg = (
+    msg = public(
         str(exc).split(". ")[0]
         if isinstance(exc, ValidationException)
         else f"{type(exc).__name__}: {exc}"
@@ -769,12 +773,14 @@ def parse_diagram(
     result = ParsedDiagram(
         xml=data, sha256=sha256(data), filename=filename, warnings=_dedupe(checker.warnings)
     )
+    internal, renamed = internal_tree(tree)  # ids SpiffWorkflow reserves (engine/reserved.py)
     try:
-        parser.add_bpmn_xml(tree, filename)
+        parser.add_bpmn_xml(internal, filename)
         for proc in executable:
             pid = proc.get("id") or ""
             spec = parser.get_spec(pid)
             subs = parser.get_subprocess_specs(pid)
+            restore_ids([spec, *subs.values()], renamed)
             _assign_lanes(root, [spec, *subs.values()])
             forms = {}
             for el in proc.iter(f"{_B}userTask", f"{_B}startEvent"):
@@ -822,7 +828,7 @@ def parse_diagram(
     except DeployError:
         raise
     except Exception as e:  # SpiffWorkflow raises TypeError/KeyError on some inputs
-        raise DeployError([_locate(root, e, filename)], filename)
+        raise DeployError([_locate(root, e, filename, renamed)], filename)
     return result
 
 

@@ -128,7 +128,7 @@ def test_pycamunda_external_and_message(
         auth=auth,
         timeout=5,
     )
-    assert wrong.status_code == 500
+    assert wrong.status_code == 409 and wrong.json()["type"] == "BadUserRequestException"
     complete = pycamunda.externaltask.Complete(url=server, id_=tasks[0].id_, worker_id="pc")
     complete.auth = auth
     complete()

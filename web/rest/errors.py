@@ -62,8 +62,8 @@ def error_parts(exc: Exception) -> tuple[int, str, str]:
         return 404, exc.message_en, "InvalidRequestException"
     if isinstance(exc, PermissionDenied):
         return 403, exc.message_en, "AuthorizationException"
-    if isinstance(exc, Conflict):
-        return 500, exc.message_en, "OptimisticLockingException"
+    if isinstance(exc, Conflict):  # a lost race is the client's concern (Camunda: 500)
+        return 409, exc.message_en, exc.camunda_type
     if isinstance(exc, FormValidationError):
         details = "; ".join(f"{e.field}: {e.message_en}" for e in exc.errors)
         return 400, f"{exc.message_en} ({details})", "FormFieldValidatorException"
