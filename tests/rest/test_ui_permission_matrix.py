@@ -95,7 +95,7 @@ def ui_reads() -> list[UiCase]:
             "GET",
             "/layanan/kudus/ajukan",
             READERS - {TAPIN},
-            statuses={"worker": 403},
+            statuses={"worker": 403, "analyst": 403},  # no form for who may not file
         ),
         UiCase("requests.mine", "GET", "/permohonan", EVERYONE, lists_a1=True),
         UiCase("requests.detail", "GET", "/permohonan/{r1}", R1_READERS),

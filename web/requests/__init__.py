@@ -18,6 +18,8 @@ from flask import (
     url_for,
 )
 
+from engine import access
+from engine.access import Permission
 from engine.errors import FormValidationError, NotFound
 from engine.models import ProcessDefinition, ProcessInstance
 
@@ -90,6 +92,8 @@ def start(key: str) -> Any:
     from flask import request
 
     d = engine().current_definition(g.actor, key)
+    if not access.allowed(g.actor, Permission.START):
+        abort(403)  # before any upload is stored: a refused filing leaves nothing behind
     errors: list[Any] = []
     values: dict[str, Any] = {}
     status = 200
