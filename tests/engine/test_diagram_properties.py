@@ -217,5 +217,7 @@ def test_a_diagram_is_refused_located_or_runs_without_a_server_error(
             except Exception as e:  # noqa: BLE001
                 _never_a_server_error(e)
                 event(f"completion refused: {type(e).__name__}")
+                # nothing of the refused step was kept: the task still waits
+                assert task.id in {t.id for t in engine.inbox(admin, instance_id=inst.id)}
                 return
             event("completed a task")
