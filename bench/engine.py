@@ -60,9 +60,9 @@ from engine.db import make_db, make_sessions, upgrade  # noqa: E402
 from engine.forms import Form  # noqa: E402
 from engine.models import Agency, HumanTask, ProcessDefinition, ProcessInstance  # noqa: E402
 from engine.runtime import Engine, TopicRequest, topics_policy  # noqa: E402
-from engine.scripting import SafeScriptEngine  # noqa: E402
-from engine.serializer import Serializer  # noqa: E402
-from engine.specs import ExternalServiceTask, SopflowUserTask  # noqa: E402
+from engine.spiff.scripting import SafeScriptEngine  # noqa: E402
+from engine.spiff.serializer import Serializer  # noqa: E402
+from engine.spiff.specs import ExternalServiceTask, SopflowUserTask  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get(
     "SOPFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -73,10 +73,10 @@ from .models import (
     TaskCandidate,
     new_id,
 )
-from .reserved import public
-from .scripting import SafeScriptEngine
-from .serializer import Serializer
-from .specs import ExternalServiceTask, SopflowUserTask
+from .spiff.reserved import public
+from .spiff.scripting import SafeScriptEngine
+from .spiff.serializer import Serializer
+from .spiff.specs import ExternalServiceTask, SopflowUserTask
 from .topic_queue import FetchRecorder
 from .validation import ParsedDiagram, TopicPolicy, parse_diagram
 

@@ -24,9 +24,9 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from .errors import DeployError, ExpressionError, Problem, TimerError
 from .expressions import compile_expression, compile_script, is_juel
 from .forms import CAMUNDA_NS, Form, parse_form
-from .parser import SopflowParser, parse_io_parameter, retry_policy, split_list
-from .reserved import internal_tree, public, restore_ids
-from .scripting import ENGINE_FUNCTIONS
+from .spiff.parser import SopflowParser, parse_io_parameter, retry_policy, split_list
+from .spiff.reserved import internal_tree, public, restore_ids
+from .spiff.scripting import ENGINE_FUNCTIONS
 from .timers import parse_cycle, parse_datetime, parse_duration
 from .topics import TopicPolicy, no_builtin_handler, unknown_topic
 
@@ -773,7 +773,7 @@ def parse_diagram(
     result = ParsedDiagram(
         xml=data, sha256=sha256(data), filename=filename, warnings=_dedupe(checker.warnings)
     )
-    internal, renamed = internal_tree(tree)  # ids SpiffWorkflow reserves (engine/reserved.py)
+    internal, renamed = internal_tree(tree)  # ids SpiffWorkflow reserves (engine/spiff/reserved.py)
     try:
         parser.add_bpmn_xml(internal, filename)
         for proc in executable:

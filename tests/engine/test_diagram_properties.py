@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from engine.actors import Actor
 from engine.errors import DeployError, SopflowError
-from engine.reserved import MARK, RESERVED_NAMES
+from engine.spiff.reserved import MARK, RESERVED_NAMES
 from engine.runtime import Engine
 from web.rest.errors import error_parts
 

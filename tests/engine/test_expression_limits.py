@@ -30,7 +30,7 @@ from engine.expression_limits import (
 )
 from engine.expressions import compile_expression, compile_script
 from engine.models import ProcessInstance
-from engine.scripting import ENGINE_FUNCTIONS, SafeScriptEngine
+from engine.spiff.scripting import ENGINE_FUNCTIONS, SafeScriptEngine
 
 # --------------------------------------------------------------------------- deploy: constants
 

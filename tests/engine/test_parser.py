@@ -13,10 +13,10 @@ from SpiffWorkflow.bpmn.specs.defaults import NoneTask
 from engine.actors import Actor
 from engine.clock import FrozenClock
 from engine.forms import Form
-from engine.parser import parse_io_parameter, retry_policy, split_list
+from engine.spiff.parser import parse_io_parameter, retry_policy, split_list
 from engine.runtime import Engine, TopicRequest, topics_policy
-from engine.serializer import Serializer
-from engine.specs import ExternalServiceTask, SopflowDuration, SopflowUserTask
+from engine.spiff.serializer import Serializer
+from engine.spiff.specs import ExternalServiceTask, SopflowDuration, SopflowUserTask
 from engine.validation import ParsedProcess
 
 FEATURES = Path(__file__).resolve().parent.parent / "data" / "bpmn" / "crafted-parser-features.bpmn"

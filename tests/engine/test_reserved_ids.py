@@ -1,6 +1,6 @@
 """Element ids SpiffWorkflow uses for its own task specs (``Start``, ``End``, ``Root``,
 ``<process>.EndJoin``, ``StartEventSplit``/``Join``, ``<id>.BoundaryEventSplit``/``Join``) run
-like any other id, and sopflow reports the BPMN id everywhere (engine/reserved.py)."""
+like any other id, and sopflow reports the BPMN id everywhere (engine/spiff/reserved.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from engine.actors import Actor
 from engine.clock import FrozenClock
-from engine.reserved import MARK, RESERVED_NAMES, internal_tree, is_reserved
+from engine.spiff.reserved import MARK, RESERVED_NAMES, internal_tree, is_reserved
 from engine.runtime import Engine
-from engine.serializer import Serializer
+from engine.spiff.serializer import Serializer
 from engine.validation import _locate, safe_parse
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"

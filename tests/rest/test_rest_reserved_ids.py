@@ -1,6 +1,6 @@
 """A diagram written with ids SpiffWorkflow reserves (``Start``, ``Root``, ``End``,
 ``<process>.EndJoin``) deploys, starts and completes over REST, and every answer and the
-request page's diagram state name the BPMN ids (engine/reserved.py)."""
+request page's diagram state name the BPMN ids (engine/spiff/reserved.py)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Stock SpiffWorkflow drops ``candidateGroups``, ``assignee``, ``camunda:inputOutput`` and the
 external-task topic; without them there is no inbox and no job queue. Timer events are parsed
-into clock-aware definitions (see :mod:`engine.specs`).
+into clock-aware definitions (see :mod:`engine.spiff.specs`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 )
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 
-from .forms import CAMUNDA_NS, parse_form
+from ..forms import CAMUNDA_NS, parse_form
 from .specs import TIMER_CLASSES, ExternalServiceTask, SopflowUserTask
 
 _C = f"{{{CAMUNDA_NS}}}"
@@ -69,7 +69,7 @@ def retry_policy(node: etree._Element) -> tuple[int | None, str | None]:
 
 
 class _TimerEventMixin:
-    """Parse timers into the clock-aware definitions of :mod:`engine.specs`."""
+    """Parse timers into the clock-aware definitions of :mod:`engine.spiff.specs`."""
 
     node: Any
     filename: Any

@@ -83,7 +83,7 @@ def _engine(my_task: Any) -> Any:
 
 def _timer_value(my_task: Any, expression: str) -> Any:
     """A timer's text may be plain ISO 8601 (as the Modeler writes it) or an expression."""
-    from .expressions import is_juel
+    from ..expressions import is_juel
 
     text = (expression or "").strip()
     if is_juel(text):
