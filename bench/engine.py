@@ -56,13 +56,18 @@ from engine.actors import Actor  # noqa: E402
 from engine.calendar import WorkingCalendar  # noqa: E402
 from engine.catalogue import TOPICS as CATALOGUE_TOPICS  # noqa: E402
 from engine.clock import FrozenClock  # noqa: E402
+from engine.commands import tasks as task_cmd  # noqa: E402
+from engine.context import Context  # noqa: E402
 from engine.db import make_db, make_sessions, upgrade  # noqa: E402
 from engine.forms import Form  # noqa: E402
 from engine.models import Agency, HumanTask, ProcessDefinition, ProcessInstance  # noqa: E402
+from engine.projection import Projection  # noqa: E402
 from engine.runtime import Engine, TopicRequest, topics_policy  # noqa: E402
+from engine.spiff import tree as spiff_tree  # noqa: E402
 from engine.spiff.scripting import SafeScriptEngine  # noqa: E402
 from engine.spiff.serializer import Serializer  # noqa: E402
 from engine.spiff.specs import ExternalServiceTask, SopflowUserTask  # noqa: E402
+from engine.unit_of_work import UnitOfWork  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get(
     "SOPFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -597,20 +602,20 @@ def _phase_plan() -> list[tuple[Any, str, str, str | None]]:
     return [
         # (owner, attribute, label, not counted when inside this label)
         (Engine, "complete_task", "Engine.complete_task", None),
-        (Engine, "agency", "  Engine.agency (SELECT agency)", None),
-        (Engine, "_task", "  Engine._task (SELECT human_task + joins)", None),
-        (Engine, "_instance", "  Engine._instance (SELECT process_instance + join)", None),
-        (Engine, "_load", "  Engine._load", None),
+        (Context, "agency", "  Context.agency (SELECT agency)", None),
+        (task_cmd, "find_task", "  find_task (SELECT human_task + joins)", None),
+        (task_cmd, "find_instance", "  find_instance (SELECT process_instance + join)", None),
+        (UnitOfWork, "load", "  UnitOfWork.load", None),
         (Serializer, "load_state", "    Serializer.load_state", None),
         (Form, "validate", "  Form.validate", None),
         (Task, "run", "  Task.run (the user task)", "    BpmnWorkflow.do_engine_steps"),
-        (Engine, "_advance", "  Engine._advance", None),
+        (UnitOfWork, "advance", "  UnitOfWork.advance", None),
         (BpmnWorkflow, "do_engine_steps", "    BpmnWorkflow.do_engine_steps", None),
-        (Engine, "_sync", "    Engine._sync (projections)", None),
-        (Engine, "_create_human_task", "      Engine._create_human_task", None),
-        (Engine, "_variables", "      Engine._variables", None),
+        (Projection, "sync", "    Projection.sync", None),
+        (Projection, "create_human_task", "      Projection.create_human_task", None),
+        (spiff_tree, "variables", "      spiff.tree.variables", None),
         (Serializer, "dump_state", "    Serializer.dump_state", None),
-        (Engine, "_history", "  Engine._history (all calls)", None),
+        (Context, "history", "  Context.history (all calls)", None),
         (Session, "flush", "  Session.flush (all flushes, incl. autoflush)", None),
         (SessionTransaction, "commit", "  SessionTransaction.commit", None),
     ]

@@ -183,7 +183,7 @@ def test_the_number_is_committed_before_the_start_transaction(deployed, db, agen
     inside its transaction, another connection already sees its number as used (SQLite too:
     no waiting on the single writer, no deadlock with the start's own transaction)."""
     engine = deployed
-    original = engine._advance
+    original = engine.uow.advance
     inside = threading.Event()
     release = threading.Event()
     started: list[str] = []
@@ -193,7 +193,7 @@ def test_the_number_is_committed_before_the_start_transaction(deployed, db, agen
         release.wait(10)
         return original(*args, **kwargs)
 
-    engine._advance = slow_advance
+    engine.uow.advance = slow_advance
     t = threading.Thread(
         target=lambda: started.append(engine.start(KUDUS, "versioned").business_key)
     )
@@ -212,7 +212,7 @@ def test_the_number_is_committed_before_the_start_transaction(deployed, db, agen
     finally:
         release.set()
         t.join(30)
-        engine._advance = original
+        engine.uow.advance = original
     assert started == ["KUDUS/2026/000001"]
 
 

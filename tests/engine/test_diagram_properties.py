@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from engine.actors import Actor
 from engine.errors import DeployError, SopflowError
-from engine.spiff.reserved import MARK, RESERVED_NAMES
 from engine.runtime import Engine
+from engine.spiff.reserved import MARK, RESERVED_NAMES
 from web.rest.errors import error_parts
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -13,8 +13,8 @@ from SpiffWorkflow.bpmn.specs.defaults import NoneTask
 from engine.actors import Actor
 from engine.clock import FrozenClock
 from engine.forms import Form
-from engine.spiff.parser import parse_io_parameter, retry_policy, split_list
 from engine.runtime import Engine, TopicRequest, topics_policy
+from engine.spiff.parser import parse_io_parameter, retry_policy, split_list
 from engine.spiff.serializer import Serializer
 from engine.spiff.specs import ExternalServiceTask, SopflowDuration, SopflowUserTask
 from engine.validation import ParsedProcess

@@ -11,8 +11,8 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from engine.actors import Actor
 from engine.clock import FrozenClock
-from engine.spiff.reserved import MARK, RESERVED_NAMES, internal_tree, is_reserved
 from engine.runtime import Engine
+from engine.spiff.reserved import MARK, RESERVED_NAMES, internal_tree, is_reserved
 from engine.spiff.serializer import Serializer
 from engine.validation import _locate, safe_parse
 
