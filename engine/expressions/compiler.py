@@ -8,7 +8,7 @@ tree here. Anything outside the whitelist is refused at compile time with a bili
 failing in the middle of someone's request. Compiled objects are immutable, so one compiled
 expression is shared by every thread and process instance that evaluates it.
 
-What an allowed expression may *compute* is bounded by :mod:`engine.expression_limits`
+What an allowed expression may *compute* is bounded by :mod:`engine.expressions.limits`
 (integers up to 10**30, strings and collections up to a weight of 100,000, 1,000,000 built in
 all, 0.25 s, ``round`` digits within +-100, ...). The evaluator applies those guards before each
 operation that could grow a value, and deploy runs the same guards over every constant
@@ -29,9 +29,9 @@ from functools import lru_cache, partial
 from types import MappingProxyType
 from typing import Any
 
-from . import expression_limits as limits
-from .errors import ExpressionError, SopflowError
-from .expression_limits import MAX_INT, MAX_SIZE, MAX_WORK, LimitExceeded, check_value
+from ..errors import ExpressionError, SopflowError
+from . import limits
+from .limits import MAX_INT, MAX_SIZE, MAX_WORK, LimitExceeded, check_value
 
 MAX_LENGTH = 4000  # an expression longer than this is a program, not a condition
 MAX_SCRIPT_LENGTH = 20_000
