@@ -1,4 +1,4 @@
-"""What the expression bounds cost (engine/expression_limits.py). Prints numbers, asserts nothing
+"""What the expression bounds cost (engine/expressions/limits.py). Prints numbers, asserts nothing
 (~20 s):
 
     .venv/bin/python bench/expressions.py
@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.errors import ExpressionError  # noqa: E402
-from engine.expressions import _compile_expression, compile_expression, compile_script  # noqa: E402
+from engine.expressions import compile_expression, compile_script  # noqa: E402
+from engine.expressions.compiler import _compile_expression  # noqa: E402
 
 # (label, text, variables for the run-time variant or None for deploy only)
 PATHOLOGICAL: list[tuple[str, str, dict[str, Any] | None]] = [

@@ -29,6 +29,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from .actors import Actor
 from .errors import PermissionDenied
 from .models import HumanTask, ProcessInstance, TaskCandidate
+from .states import CandidateKind
 
 
 class Role(StrEnum):
@@ -163,13 +164,13 @@ def instance_filter(actor: Actor) -> ColumnElement[bool]:
         HumanTask.completed_by == actor.username,
         HumanTask.id.in_(
             select(TaskCandidate.task_id).where(
-                TaskCandidate.kind == "user", TaskCandidate.value == actor.username
+                TaskCandidate.kind == CandidateKind.USER, TaskCandidate.value == actor.username
             )
         ),
     )
     if groups:
         of_groups = select(TaskCandidate.task_id).where(
-            TaskCandidate.kind == "group", TaskCandidate.value.in_(groups)
+            TaskCandidate.kind == CandidateKind.GROUP, TaskCandidate.value.in_(groups)
         )
         held = or_(held, HumanTask.id.in_(of_groups))
     if is_applicant(actor) or groups:
@@ -192,7 +193,7 @@ def task_filter(actor: Actor) -> ColumnElement[bool]:
         HumanTask.assignee == actor.username,
         HumanTask.id.in_(
             select(TaskCandidate.task_id).where(
-                TaskCandidate.kind == "user", TaskCandidate.value == actor.username
+                TaskCandidate.kind == CandidateKind.USER, TaskCandidate.value == actor.username
             )
         ),
     )
@@ -202,7 +203,7 @@ def task_filter(actor: Actor) -> ColumnElement[bool]:
         conditions.append(
             HumanTask.id.in_(
                 select(TaskCandidate.task_id).where(
-                    TaskCandidate.kind == "group", TaskCandidate.value.in_(groups)
+                    TaskCandidate.kind == CandidateKind.GROUP, TaskCandidate.value.in_(groups)
                 )
             )
         )
@@ -219,7 +220,8 @@ def unit_task_condition(actor: Actor) -> ColumnElement[bool]:
     applicant_task = or_(
         HumanTask.id.in_(
             select(TaskCandidate.task_id).where(
-                TaskCandidate.kind == "group", TaskCandidate.value == Role.APPLICANT.value
+                TaskCandidate.kind == CandidateKind.GROUP,
+                TaskCandidate.value == Role.APPLICANT.value,
             )
         ),
         HumanTask.assignee == ProcessInstance.started_by,

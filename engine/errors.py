@@ -8,7 +8,7 @@ the web layer maps classes to HTTP statuses without parsing messages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -145,15 +145,6 @@ class FormValidationError(SopflowError):
             f"Formulir tidak valid: {fields}",
             element_id=element_id,
         )
-
-
-@dataclass
-class IncidentInfo:
-    """What an admin sees for a failed job: enough to decide whether retrying will help."""
-
-    message: str
-    details: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class WorkflowError(SopflowError):

@@ -15,10 +15,9 @@ from typing import Any
 
 from lxml import etree
 
+from .bpmn.namespaces import CAMUNDA as _C
 from .errors import FieldError, FormValidationError, Problem
-
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-_C = f"{{{CAMUNDA_NS}}}"
+from .names import is_variable_name
 
 FIELD_TYPES = ("string", "long", "boolean", "date", "enum")
 CONSTRAINTS = ("required", "readonly", "minlength", "maxlength", "min", "max", "pattern")
@@ -27,7 +26,6 @@ MAX_STRING = 20_000  # bounds the work a pattern can do on one value
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 _TRUE = {"true", "1", "on", "yes", "ya"}
 _FALSE = {"false", "0", "off", "no", "tidak", ""}
-_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass
@@ -192,7 +190,7 @@ class Form:
                 errors.append(_err(str(key), "unknown"))
             elif key not in known:
                 # extra variables (Camunda REST clients send them) still need plain names
-                if not isinstance(key, str) or not _VAR_NAME.fullmatch(key) or key.startswith("__"):
+                if not is_variable_name(key):
                     errors.append(_err(str(key), "bad_name"))
                 else:
                     clean[key] = values[key]
@@ -285,7 +283,7 @@ def parse_form(element: etree._Element) -> tuple[Form, list[Problem]]:
             if not fid:
                 problem("A form field has no id", "Ada isian formulir tanpa id")
                 continue
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", fid) or fid.startswith("__"):
+            if not is_variable_name(fid):
                 problem(
                     f"Form field id '{fid}' must be a plain variable name (letters, digits, _)",
                     f"Id isian '{fid}' harus nama variabel biasa (huruf, angka, _)",

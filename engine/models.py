@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from .states import CandidateKind, InstanceState, JobState, TaskState
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores naive UTC, returns aware UTC: SQLite keeps no zone, and mixing both is a bug farm."""
@@ -162,9 +164,7 @@ class ProcessInstance(Base):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     definition_id: Mapped[str] = mapped_column(ForeignKey("process_definition.id"), index=True)
     business_key: Mapped[str] = mapped_column(String(100))
-    state: Mapped[str] = mapped_column(
-        String(20), default="running"
-    )  # running|completed|terminated
+    state: Mapped[str] = mapped_column(String(20), default=InstanceState.RUNNING)  # InstanceState
     state_json: Mapped[str] = mapped_column(Text, deferred=True)  # read only to run a step
     variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
     current_step: Mapped[str | None] = mapped_column(String(500))
@@ -196,7 +196,7 @@ class HumanTask(Base):
     element_id: Mapped[str] = mapped_column(String(100))
     name: Mapped[str | None] = mapped_column(String(200))
     lane: Mapped[str | None] = mapped_column(String(200))
-    state: Mapped[str] = mapped_column(String(20), default="open")  # open|completed|cancelled
+    state: Mapped[str] = mapped_column(String(20), default=TaskState.OPEN)  # TaskState
     assignee: Mapped[str | None] = mapped_column(String(64), index=True)
     form: Mapped[dict[str, Any]] = mapped_column(default=dict)
     priority: Mapped[int] = mapped_column(Integer, default=50)
@@ -212,18 +212,18 @@ class HumanTask(Base):
 
     @property
     def candidate_groups(self) -> list[str]:
-        return sorted(c.value for c in self.candidates if c.kind == "group")
+        return sorted(c.value for c in self.candidates if c.kind == CandidateKind.GROUP)
 
     @property
     def candidate_users(self) -> list[str]:
-        return sorted(c.value for c in self.candidates if c.kind == "user")
+        return sorted(c.value for c in self.candidates if c.kind == CandidateKind.USER)
 
 
 class TaskCandidate(Base):
     __tablename__ = "human_task_candidate"
     __table_args__ = (Index("ix_candidate_lookup", "kind", "value"),)
     task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # group|user
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # CandidateKind
     value: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
@@ -237,7 +237,7 @@ class ExternalTask(Base):
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
     element_id: Mapped[str] = mapped_column(String(100))
     topic: Mapped[str] = mapped_column(String(100))
-    state: Mapped[str] = mapped_column(String(20), default="available")  # available|locked|incident
+    state: Mapped[str] = mapped_column(String(20), default=JobState.AVAILABLE)  # JobState
     variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
     worker_id: Mapped[str | None] = mapped_column(String(200))
     lock_expires_at: Mapped[datetime | None]
@@ -259,9 +259,7 @@ class Incident(Base):
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
     external_task_id: Mapped[str | None] = mapped_column(String(36))
     element_id: Mapped[str | None] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(
-        String(40)
-    )  # failedExternalTask|failedTimer|unhandledBpmnError
+    kind: Mapped[str] = mapped_column(String(40))  # IncidentKind
     message: Mapped[str] = mapped_column(Text)
     details: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
@@ -279,7 +277,7 @@ class HistoryEvent(Base):
     instance_id: Mapped[str | None] = mapped_column(String(36))
     at: Mapped[datetime]
     actor: Mapped[str | None] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))  # HistoryKind
     element_id: Mapped[str | None] = mapped_column(String(100))
     task_id: Mapped[str | None] = mapped_column(String(36))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import access
 from .access import Permission
 from .actors import Actor
+from .bpmn.diagram import ParsedDiagram, parse_diagram
 from .calendar import WorkingCalendar
 from .clock import Clock, SystemClock
 from .commands import calendar as calendar_cmd
@@ -61,7 +62,6 @@ from .spiff.serializer import Serializer
 from .topic_queue import FetchRecorder
 from .topics import TopicPolicy
 from .unit_of_work import LiveWorkflows, UnitOfWork
-from .validation import ParsedDiagram, parse_diagram
 
 __all__ = [
     "DeployResult",

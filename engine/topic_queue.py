@@ -24,6 +24,7 @@ from . import access
 from .access import Permission
 from .actors import Actor
 from .models import ExternalTask, ProcessDefinition, TopicFetch
+from .states import JobState
 
 FETCH_RECORD_INTERVAL_S = 5.0
 MAX_REMEMBERED = 10_000  # (agency, topic) pairs the throttle remembers
@@ -105,9 +106,9 @@ def topic_queues(engine: Any, actor: Actor) -> list[TopicQueue]:
     administrators (``MANAGE_JOBS``) see it, and only their own agency's."""
     access.require(actor, Permission.MANAGE_JOBS)
     now: datetime = engine.now()
-    expired = (ExternalTask.state == "locked") & (ExternalTask.lock_expires_at <= now)
-    waiting = (ExternalTask.state == "available") | expired
-    held = (ExternalTask.state == "locked") & ~expired
+    expired = (ExternalTask.state == JobState.LOCKED) & (ExternalTask.lock_expires_at <= now)
+    waiting = (ExternalTask.state == JobState.AVAILABLE) | expired
+    held = (ExternalTask.state == JobState.LOCKED) & ~expired
     with engine.sessions() as s:
         agency_id = engine.agency(s, actor.agency).id
         jobs = {
@@ -119,7 +120,7 @@ def topic_queues(engine: Any, actor: Actor) -> list[TopicQueue]:
                     func.count().filter(held).label("locked"),
                     func.min(ExternalTask.created_at).filter(waiting).label("oldest"),
                 )
-                .where(ExternalTask.agency_id == agency_id, ExternalTask.state != "incident")
+                .where(ExternalTask.agency_id == agency_id, ExternalTask.state != JobState.INCIDENT)
                 .group_by(ExternalTask.topic)
             )
         }

@@ -16,12 +16,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from .bpmn.namespaces import BPMN as _B
+from .bpmn.namespaces import CAMUNDA as _C
 from .errors import Problem
-
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-_B = f"{{{BPMN_NS}}}"
-_C = f"{{{CAMUNDA_NS}}}"
 
 TopicPolicy = Callable[[str], bool]
 

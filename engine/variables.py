@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from .errors import SopflowError
-
-_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+from .names import is_variable_name
 
 
 def check_names(variables: Mapping[str, Any]) -> dict[str, Any]:
     """Variables from integrations become process variables: plain identifiers only."""
     for name in variables:
-        if not _VAR_NAME.fullmatch(name) or name.startswith("__"):
+        if not is_variable_name(name):
             raise SopflowError(
                 f"Invalid variable name '{name}'", f"Nama variabel '{name}' tidak sah"
             )

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .forms import CAMUNDA_NS, FormField, parse_form
-from .validation import BPMN_NS, safe_parse
-
-_B = f"{{{BPMN_NS}}}"
-_C = f"{{{CAMUNDA_NS}}}"
+from .bpmn.namespaces import BPMN as _B
+from .bpmn.namespaces import CAMUNDA as _C
+from .bpmn.xml import safe_parse
+from .forms import FormField, parse_form
 
 # Not steps of their own: containers, and parts that are reported on their owning element.
 _SKIPPED = frozenset(

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, g, redirect, url_for
 
+from engine.states import HistoryKind, InstanceState
+
 from . import security
 from .auth import bp as auth_bp
 from .auth import init_app as auth_init_app
@@ -21,20 +23,24 @@ from .i18n import init_app as i18n_init_app
 bp = Blueprint("ui", __name__)
 
 HISTORY_LABELS = {
-    "instance_started": "Permohonan diajukan",
-    "task_created": "Tugas dibuat",
-    "task_completed": "Tugas diselesaikan",
-    "task_claimed": "Tugas diambil",
-    "task_unclaimed": "Tugas dilepas",
-    "job_created": "Langkah otomatis dimulai",
-    "job_completed": "Langkah otomatis selesai",
-    "job_failed": "Langkah otomatis gagal",
-    "instance_completed": "Permohonan selesai",
-    "instance_cancelled": "Permohonan dibatalkan",
-    "sla_breached": "Batas waktu terlewati",
-    "timer_fired": "Pengingat waktu",
+    HistoryKind.INSTANCE_STARTED: "Permohonan diajukan",
+    HistoryKind.TASK_CREATED: "Tugas dibuat",
+    HistoryKind.TASK_COMPLETED: "Tugas diselesaikan",
+    HistoryKind.TASK_CLAIMED: "Tugas diambil",
+    HistoryKind.TASK_UNCLAIMED: "Tugas dilepas",
+    HistoryKind.JOB_CREATED: "Langkah otomatis dimulai",
+    HistoryKind.JOB_COMPLETED: "Langkah otomatis selesai",
+    HistoryKind.JOB_FAILED: "Langkah otomatis gagal",
+    HistoryKind.INSTANCE_COMPLETED: "Permohonan selesai",
+    HistoryKind.INSTANCE_CANCELLED: "Permohonan dibatalkan",
+    HistoryKind.SLA_BREACHED: "Batas waktu terlewati",
+    HistoryKind.TIMER_FIRED: "Pengingat waktu",
 }
-STATE_LABELS = {"running": "berjalan", "completed": "selesai", "cancelled": "dibatalkan"}
+STATE_LABELS = {
+    InstanceState.RUNNING: "berjalan",
+    InstanceState.COMPLETED: "selesai",
+    InstanceState.CANCELLED: "dibatalkan",
+}
 
 
 @bp.get("/beranda")

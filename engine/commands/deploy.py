@@ -11,11 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..actors import Actor
+from ..bpmn.diagram import ParsedDiagram
 from ..context import Context
 from ..errors import Conflict, DeployError, PermissionDenied, Problem
 from ..models import Deployment, ProcessDefinition, new_id
 from ..queries.definitions import find_definition
-from ..validation import ParsedDiagram
 
 
 @dataclass

@@ -28,10 +28,9 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 )
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 
-from ..forms import CAMUNDA_NS, parse_form
+from ..bpmn.namespaces import CAMUNDA as _C
+from ..forms import parse_form
 from .specs import TIMER_CLASSES, ExternalServiceTask, SopflowUserTask
-
-_C = f"{{{CAMUNDA_NS}}}"
 
 
 def split_list(value: str | None) -> list[str]:
@@ -124,7 +123,7 @@ class BoundaryEventParser(_TimerEventMixin, _MessageEventMixin, CamundaBoundaryE
 
 class UserTaskParser(CamundaTaskParser):
     def create_task(self) -> Any:
-        form, _problems = parse_form(self.node)  # problems are reported by engine.validation
+        form, _problems = parse_form(self.node)  # problems are reported by engine.bpmn
         return self.spec_class(
             self.spec,
             self.bpmn_id,

@@ -24,7 +24,8 @@ from typing import Any
 
 from lxml import etree
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+from ..bpmn.namespaces import BPMN
+
 MARK = "#sopflow"
 
 # SpiffWorkflow 3.x: BpmnProcessSpec (Start, End, <name>.EndJoin), ProcessParser
@@ -78,7 +79,7 @@ def internal_tree(tree: etree._ElementTree) -> tuple[etree._ElementTree, dict[st
     root = tree.getroot()
     nodes = [
         el
-        for el in root.iter(f"{{{BPMN_NS}}}*")
+        for el in root.iter(f"{BPMN}*")
         if etree.QName(el).localname in FLOW_NODES and is_reserved(el.get("id"))
     ]
     if not nodes:

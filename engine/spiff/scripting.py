@@ -18,8 +18,8 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from ..calendar import WorkingCalendar
 from ..clock import Clock
 from ..errors import ExpressionError
-from ..expression_limits import check_workdays
 from ..expressions import compile_expression, compile_script
+from ..expressions.limits import check_workdays
 from ..timers import Cycle, parse_cycle, resolve_due
 
 ENGINE_FUNCTIONS = ("workdays", "now", "today")

@@ -160,10 +160,6 @@ class Serializer:
         self._wf.migrate(dct)
         return self.registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
 
-    def to_data(self, value: Any) -> Any:
-        """Task data as plain JSON (dates as ISO strings) for projections, history and APIs."""
-        return json.loads(json.dumps(value, default=_json_default))
-
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, (date, Decimal)):

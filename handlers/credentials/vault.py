@@ -53,6 +53,7 @@ from werkzeug.security import generate_password_hash
 
 from engine.errors import ConfigurationError, NotFound, SopflowError
 from engine.models import HistoryEvent
+from engine.states import HistoryKind
 
 from ..agency_settings import as_int, checked_format, secret, setting
 from .models import SiteCredential
@@ -357,7 +358,9 @@ class CredentialVault:
                     instance_id=row.instance_id,
                     at=now,
                     actor=None,
-                    kind="credentials_revealed" if via != "expired" else "credentials_expired",
+                    kind=HistoryKind.CREDENTIALS_REVEALED
+                    if via != "expired"
+                    else HistoryKind.CREDENTIALS_EXPIRED,
                     data={"credentials_ref": make_ref(row.id), "via": via},
                 )
             )

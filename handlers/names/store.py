@@ -10,6 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engine.states import InstanceState
+
 from .models import Subdomain
 
 
@@ -139,7 +141,7 @@ def release_abandoned(sessions: Any, *, now: datetime, limit: int = 200) -> list
                 .where(
                     Subdomain.state == "reserved",
                     Subdomain.deleted_at.is_(None),
-                    ProcessInstance.state != "running",
+                    ProcessInstance.state != InstanceState.RUNNING,
                 )
                 .order_by(Subdomain.id)
                 .limit(limit)

@@ -13,10 +13,10 @@ import pytest
 from support import SHARED
 
 from engine.actors import Actor
+from engine.bpmn.diagram import ParsedDiagram
 from engine.clock import FrozenClock
 from engine.errors import DeployError, FormValidationError, Problem
 from engine.runtime import Engine, TopicRequest, topics_policy
-from engine.validation import ParsedDiagram
 
 MIWG = SHARED / "bpmn-corpus" / "miwg"
 FILES = sorted(MIWG.glob("*.bpmn"))

@@ -1,5 +1,5 @@
 """Expressions are bounded in time and size while they run, and refused on deploy when the
-bound is already known from the text (engine/expression_limits.py).
+bound is already known from the text (engine/expressions/limits.py).
 
 Each pathological case is checked twice: written with constants, it is refused by
 ``compile_expression`` (so by deploy validation, with the element id); written with variables,
@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 from support import actor
 
-from engine import expression_limits
 from engine.calendar import WorkingCalendar
 from engine.clock import FrozenClock
 from engine.errors import DeployError, ExpressionError, SopflowError
-from engine.expression_limits import (
+from engine.expressions import compile_expression, compile_script
+from engine.expressions import limits as expression_limits
+from engine.expressions.limits import (
     MAX_INT,
     MAX_ROUND_DIGITS,
     MAX_SIZE,
@@ -28,7 +29,6 @@ from engine.expression_limits import (
     LimitExceeded,
     weight,
 )
-from engine.expressions import compile_expression, compile_script
 from engine.models import ProcessInstance
 from engine.spiff.scripting import ENGINE_FUNCTIONS, SafeScriptEngine
 

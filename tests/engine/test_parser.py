@@ -11,13 +11,13 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.defaults import NoneTask
 
 from engine.actors import Actor
+from engine.bpmn.diagram import ParsedProcess
 from engine.clock import FrozenClock
 from engine.forms import Form
 from engine.runtime import Engine, TopicRequest, topics_policy
 from engine.spiff.parser import parse_io_parameter, retry_policy, split_list
 from engine.spiff.serializer import Serializer
 from engine.spiff.specs import ExternalServiceTask, SopflowDuration, SopflowUserTask
-from engine.validation import ParsedProcess
 
 FEATURES = Path(__file__).resolve().parent.parent / "data" / "bpmn" / "crafted-parser-features.bpmn"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"

@@ -10,11 +10,12 @@ import pytest
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from engine.actors import Actor
+from engine.bpmn.diagram import _locate
+from engine.bpmn.xml import safe_parse
 from engine.clock import FrozenClock
 from engine.runtime import Engine
 from engine.spiff.reserved import MARK, RESERVED_NAMES, internal_tree, is_reserved
 from engine.spiff.serializer import Serializer
-from engine.validation import _locate, safe_parse
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"

@@ -18,6 +18,7 @@ from engine.errors import DeployError, PermissionDenied
 from engine.models import TopicFetch
 from engine.runtime import Engine, TopicRequest, topics_policy
 from engine.topic_queue import FETCH_RECORD_INTERVAL_S, topic_queues
+from handlers.registry import default_registry
 
 SMOKE = (Path(__file__).resolve().parents[1] / "data" / "rest" / "smoke_topic.bpmn").read_bytes()
 WARNING_EN = "Topic 'smoke-topic': no built-in handler: jobs wait for an external worker"
@@ -161,3 +162,9 @@ def test_queue_is_the_admins_agency_only(lenient: Engine) -> None:
         topic_queues(lenient, WORKER)
     with pytest.raises(PermissionDenied):
         topic_queues(lenient, actor("ana", "kudus", "analyst"))
+
+
+def test_the_catalogue_lists_exactly_the_built_in_topics() -> None:
+    """engine/catalogue.py TOPICS is the one list of the catalogue's topics (the scenarios and
+    the benchmark fetch by it); the built-in handlers work exactly those, so neither drifts."""
+    assert default_registry().topics() == sorted(CATALOGUE_TOPICS)

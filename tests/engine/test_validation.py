@@ -17,9 +17,11 @@ from typing import Any, cast
 import pytest
 from lxml import etree
 
+from engine.bpmn.diagram import ParsedDiagram
+from engine.bpmn.xml import MAX_DIAGRAM_BYTES, safe_parse
+from engine.bpmn.xsd import xsd_problems
 from engine.errors import DeployError, Problem
 from engine.runtime import Engine, topics_policy
-from engine.validation import MAX_DIAGRAM_BYTES, ParsedDiagram, safe_parse, xsd_problems
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "bpmn"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"

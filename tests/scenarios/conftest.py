@@ -20,25 +20,13 @@ from typing import Any
 import pytest
 
 from engine.actors import Actor
-from engine.catalogue import ROLES
+from engine.catalogue import ROLES, TOPICS
 from engine.errors import NotFound, PermissionDenied
 from engine.models import HumanTask, ProcessInstance
 from engine.runtime import Engine, LockedTask, TopicRequest
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 WORKER = "scenario-worker"
-TOPICS = (
-    "subdomain.check",
-    "subdomain.reserve",
-    "dns.create",
-    "dns.change",
-    "dns.delete",
-    "hosting.create",
-    "website.verify",
-    "mail.send",
-    "letter.generate",
-    "credentials.issue",
-)
 
 Inst = ProcessInstance | str
 

@@ -10,6 +10,7 @@ from flask import abort, current_app, g
 from sqlalchemy import func, select
 
 from engine.models import Incident, ProcessInstance
+from engine.states import InstanceState
 
 from ..auth import login_required
 
@@ -40,7 +41,7 @@ def agency_counts() -> dict[str, int]:
             .select_from(ProcessInstance)
             .where(
                 ProcessInstance.agency_id == g.user.agency_id,
-                ProcessInstance.state == "running",
+                ProcessInstance.state == InstanceState.RUNNING,
             )
         )
         incidents = s.scalar(

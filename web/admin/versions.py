@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from engine.errors import NotFound, SopflowError
 from engine.models import Deployment, ProcessDefinition, ProcessInstance
+from engine.states import InstanceState
 from engine.topics import UnknownTopic, may_have_unknown, unknown_topics
 from engine.versions import diff_definitions
 
@@ -26,7 +27,7 @@ def running_counts() -> dict[str, int]:
             select(ProcessInstance.definition_id, func.count())
             .where(
                 ProcessInstance.agency_id == g.user.agency_id,
-                ProcessInstance.state == "running",
+                ProcessInstance.state == InstanceState.RUNNING,
             )
             .group_by(ProcessInstance.definition_id)
         ).all()
@@ -178,7 +179,8 @@ def version_instances(definition_id: str) -> str:
                     ProcessInstance.definition_id == d.id,
                 )
                 .order_by(
-                    (ProcessInstance.state == "running").desc(), ProcessInstance.started_at.desc()
+                    (ProcessInstance.state == InstanceState.RUNNING).desc(),
+                    ProcessInstance.started_at.desc(),
                 )
                 .limit(1000)
             )
@@ -187,5 +189,5 @@ def version_instances(definition_id: str) -> str:
         "admin/version_instances.html",
         definition=d,
         instances=instances,
-        running=sum(1 for i in instances if i.state == "running"),
+        running=sum(1 for i in instances if i.state == InstanceState.RUNNING),
     )

@@ -1,5 +1,5 @@
 """Storage rules of diagram drafts: agency-scoped lookups, optimistic saves, and reading an
-uploaded or saved diagram safely (engine.validation's parser: no DTD, no entities, no network).
+uploaded or saved diagram safely (engine.bpmn's parser: no DTD, no entities, no network).
 No Flask request handling here, so the rules can be read and tested on their own."""
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from lxml import etree
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from engine.bpmn.namespaces import BPMN, BPMN_NS
+from engine.bpmn.xml import safe_parse
 from engine.errors import DeployError
 from engine.models import ProcessDefinition
-from engine.validation import safe_parse
 
 from .models import DiagramDraft
 
 MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
 class NotADiagram(Exception):
@@ -67,7 +67,7 @@ def sniff(data: bytes) -> DiagramInfo:
             "Not a BPMN diagram: the root element is not bpmn:definitions",
             "Bukan diagram BPMN: elemen akarnya bukan bpmn:definitions",
         )
-    proc = root.find(f"{{{BPMN_NS}}}process")
+    proc = root.find(f"{BPMN}process")
     if proc is None or not proc.get("id"):
         raise NotADiagram(
             "The diagram has no process with an id", "Diagram tidak memiliki proses dengan id"

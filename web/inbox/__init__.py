@@ -20,6 +20,7 @@ from flask import (
 from engine import access
 from engine.errors import Conflict, FormValidationError
 from engine.models import HumanTask, ProcessInstance
+from engine.states import InstanceState, TaskState
 
 from .. import formview
 from ..auth import login_required
@@ -68,7 +69,9 @@ def index() -> Any:
     tasks = engine().inbox(g.actor, overdue=overdue_only)
     wanted = {t.instance_id for t in tasks}
     instances = {
-        i.id: i for i in engine().instances(g.actor, state="running", limit=2000) if i.id in wanted
+        i.id: i
+        for i in engine().instances(g.actor, state=InstanceState.RUNNING, limit=2000)
+        if i.id in wanted
     }
     services = sorted(
         {(i.definition.key, i.definition.name or i.definition.key) for i in instances.values()}
@@ -120,7 +123,7 @@ def unclaim(task_id: str) -> Any:
 @login_required
 def task(task_id: str) -> Any:
     t = workable_task(task_id)
-    if t.state != "open":
+    if t.state != TaskState.OPEN:
         return redirect(url_for("requests.detail", instance_id=t.instance_id))
     inst = engine().get_instance(g.actor, t.instance_id)
     current = dict(inst.variables)

@@ -32,11 +32,12 @@ from sqlalchemy.orm import Session
 from engine import access
 from engine.actors import Actor
 from engine.models import ProcessDefinition, ProcessInstance
+from engine.states import InstanceState
 
 from ..survey.models import SurveyResponse
 from ..survey.questions import CODES
 
-STATES = ("running", "completed", "cancelled")
+STATES = (InstanceState.RUNNING, InstanceState.COMPLETED, InstanceState.CANCELLED)
 WEIGHT = 1 / len(CODES)
 # (lowest IKM of the band, grade, performance) from the best band down
 GRADES = (
@@ -126,7 +127,7 @@ def sla_outcome(row: InstanceRow) -> str | None:
     """'on_time', 'late' or None (no verdict yet, no deadline, or cancelled before a breach)."""
     if row.sla_breached_at is not None:
         return "late"
-    if row.sla_stopped_at is not None and row.state != "cancelled":
+    if row.sla_stopped_at is not None and row.state != InstanceState.CANCELLED:
         return "on_time"
     return None
 
@@ -136,7 +137,7 @@ def rate(part: int, whole: int) -> float | None:
 
 
 def lead_days(row: InstanceRow) -> float | None:
-    if row.state != "completed" or row.ended_at is None:
+    if row.state != InstanceState.COMPLETED or row.ended_at is None:
         return None
     return (row.ended_at - row.started_at).total_seconds() / 86400
 

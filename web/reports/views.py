@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, g, render_template, request
 
+from engine.states import InstanceState
+
 from ..auth import login_required
 from ..i18n import gettext
 from ..survey.questions import ELEMENTS
@@ -72,9 +74,9 @@ def _charts(overall: metrics.Summary) -> dict[str, Any]:
                 str(overall.by_state.get(st, 0)),
             )
             for st, st_label in (
-                ("running", "berjalan"),
-                ("completed", "selesai"),
-                ("cancelled", "dibatalkan"),
+                (InstanceState.RUNNING, "berjalan"),
+                (InstanceState.COMPLETED, "selesai"),
+                (InstanceState.CANCELLED, "dibatalkan"),
             )
         ],
         css=("bar-running", "bar-completed", "bar-cancelled"),
@@ -148,9 +150,9 @@ def _summary_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
                 s.key or "(semua)",
                 s.name,
                 s.total,
-                s.by_state.get("running", 0),
-                s.by_state.get("completed", 0),
-                s.by_state.get("cancelled", 0),
+                s.by_state.get(InstanceState.RUNNING, 0),
+                s.by_state.get(InstanceState.COMPLETED, 0),
+                s.by_state.get(InstanceState.CANCELLED, 0),
                 s.on_time,
                 s.late,
                 cell(s.on_time_rate, 1),

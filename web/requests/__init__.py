@@ -22,6 +22,7 @@ from engine import access
 from engine.access import Permission
 from engine.errors import FormValidationError, NotFound
 from engine.models import ProcessDefinition, ProcessInstance
+from engine.states import HistoryKind, InstanceState
 
 from .. import formview
 from ..auth import login_required
@@ -56,7 +57,7 @@ def is_overdue(inst: ProcessInstance) -> bool:
     if inst.sla_breached_at is not None:
         return True
     return (
-        inst.state == "running"
+        inst.state == InstanceState.RUNNING
         and inst.sla_due_at is not None
         and inst.sla_stopped_at is None
         and inst.sla_due_at < engine().now()
@@ -74,7 +75,11 @@ def sla_clock(instances: list[ProcessInstance]) -> dict[str, dict[str, Any]]:
         for i in instances:
             late = is_overdue(i)
             days = None
-            if i.state == "running" and i.sla_due_at is not None and i.sla_stopped_at is None:
+            if (
+                i.state == InstanceState.RUNNING
+                and i.sla_due_at is not None
+                and i.sla_stopped_at is None
+            ):
                 days = cal.working_days_between(now, i.sla_due_at)
             out[i.id] = {"overdue": late, "days_left": days}
     return out
@@ -163,7 +168,13 @@ def detail(instance_id: str) -> Any:
 
 # -- the diagram on the request page (web/static/js/request-diagram.js) -----------------------
 DONE_KINDS = frozenset(
-    {"task_completed", "job_completed", "timer_fired", "message_correlated", "bpmn_error"}
+    {
+        HistoryKind.TASK_COMPLETED,
+        HistoryKind.JOB_COMPLETED,
+        HistoryKind.TIMER_FIRED,
+        HistoryKind.MESSAGE_CORRELATED,
+        HistoryKind.BPMN_ERROR,
+    }
 )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
+from engine.bpmn.namespaces import BPMN_NS as _BPMN_NS
 from engine.errors import Problem
 from engine.models import Agency, Deployment, ProcessDefinition
 
@@ -15,7 +16,7 @@ from .auth import actor, tenant
 from .common import arg_bool, engine, has_nul, page
 from .errors import RestError, bad_request, not_found
 
-BPMN_NS = b"http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMN_NS = _BPMN_NS.encode()
 
 
 def _check_tenant(value: str | None) -> None:

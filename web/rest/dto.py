@@ -12,6 +12,8 @@ from typing import Any
 
 from flask import request
 
+from engine.states import InstanceState, JobState
+
 from .errors import RestError, bad_request
 
 INT32 = (-(2**31), 2**31 - 1)
@@ -298,7 +300,7 @@ def instance(inst: Any, tenant: str | None, variables: bool = False) -> dict[str
         "businessKey": inst.business_key,
         "caseInstanceId": None,
         "tenantId": tenant,
-        "ended": inst.state != "running",
+        "ended": inst.state != InstanceState.RUNNING,
         "suspended": False,
     }
     if variables:
@@ -346,7 +348,7 @@ def external_task(j: Any, tenant: str | None, definition_id: str | None = None) 
         "errorMessage": j.error_message,
         "executionId": j.instance_id,
         "id": j.id,
-        "lockExpirationTime": fmt_date(j.lock_expires_at) if j.state == "locked" else None,
+        "lockExpirationTime": fmt_date(j.lock_expires_at) if j.state == JobState.LOCKED else None,
         "processDefinitionId": definition_id,
         "processDefinitionKey": _def_key(definition_id) if definition_id else None,
         "processDefinitionVersionTag": None,

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from engine.actors import Actor
 from engine.runtime import Engine, TopicRequest
+from engine.states import JobState
 
 from . import dto
 from .auth import actor, tenant
@@ -273,7 +274,7 @@ def list_() -> Any:
     if request.args.get("processInstanceId"):
         jobs = [j for j in jobs if j.instance_id == request.args["processInstanceId"]]
     if request.args.get("locked", "").lower() == "true":
-        jobs = [j for j in jobs if j.state == "locked"]
+        jobs = [j for j in jobs if j.state == JobState.LOCKED]
     ids = arg_list("externalTaskIdIn")
     if ids is not None:
         jobs = [j for j in jobs if j.id in ids]

@@ -6,14 +6,16 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from engine.states import HistoryKind, IncidentKind, InstanceState
+
 from . import dto
 from .auth import actor, tenant
 from .common import arg, arg_list, engine, json_body, page
 
 STATES = {
-    "running": "ACTIVE",
-    "completed": "COMPLETED",
-    "cancelled": "EXTERNALLY_TERMINATED",
+    InstanceState.RUNNING: "ACTIVE",
+    InstanceState.COMPLETED: "COMPLETED",
+    InstanceState.CANCELLED: "EXTERNALLY_TERMINATED",
     "failed": "INTERNALLY_TERMINATED",
 }
 
@@ -39,7 +41,7 @@ def _hpi(inst: Any) -> dict[str, Any]:
         else None,
         "startUserId": inst.started_by,
         "startActivityId": None,
-        "deleteReason": "cancelled" if inst.state == "cancelled" else None,
+        "deleteReason": "cancelled" if inst.state == InstanceState.CANCELLED else None,
         "tenantId": tenant(),
         "state": STATES.get(inst.state, str(inst.state).upper()),
     }
@@ -58,9 +60,9 @@ def _instances(body: dict[str, Any]) -> list[Any]:
     if bk:
         rows = [r for r in rows if r.business_key == bk]
     if arg("finished", body) in (True, "true"):
-        rows = [r for r in rows if r.state != "running"]
+        rows = [r for r in rows if r.state != InstanceState.RUNNING]
     if arg("unfinished", body) in (True, "true"):
-        rows = [r for r in rows if r.state == "running"]
+        rows = [r for r in rows if r.state == InstanceState.RUNNING]
     return rows
 
 
@@ -117,8 +119,8 @@ def _task_history(body: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for inst in insts:
         events = engine().history(actor(), inst.id)
-        created = {e.task_id: e for e in events if e.task_id and e.kind == "task_created"}
-        done = {e.task_id: e for e in events if e.task_id and e.kind == "task_completed"}
+        created = {e.task_id: e for e in events if e.task_id and e.kind == HistoryKind.TASK_CREATED}
+        done = {e.task_id: e for e in events if e.task_id and e.kind == HistoryKind.TASK_COMPLETED}
         for tid, e in created.items():
             out.append(_htask(e, inst, done.get(tid)))
     return out
@@ -142,7 +144,7 @@ def _variables(body: dict[str, Any], historic: bool) -> list[dict[str, Any]]:
     name = arg("variableName", body)
     out = []
     for inst in insts:
-        if not historic and inst.state != "running":
+        if not historic and inst.state != InstanceState.RUNNING:
             continue
         for k, v in (inst.variables or {}).items():
             if name and k != name:
@@ -208,7 +210,7 @@ def _variable_data(variable_id: str, historic: bool) -> Any:
     from .errors import not_found
 
     for inst in engine().instances(actor(), limit=10_000):
-        if not historic and inst.state != "running":
+        if not historic and inst.state != InstanceState.RUNNING:
             continue
         for name in inst.variables or {}:
             if _var_id(inst.id, name) == variable_id:
@@ -265,10 +267,10 @@ def _timer_jobs() -> list[dict[str, Any]]:
     failed = {
         i.instance_id: i
         for i in engine().incidents(actor())
-        if i.kind == "failedTimer" and i.resolved_at is None
+        if i.kind == IncidentKind.FAILED_TIMER and i.resolved_at is None
     }
     out = []
-    for inst in engine().instances(actor(), state="running", limit=10_000):
+    for inst in engine().instances(actor(), state=InstanceState.RUNNING, limit=10_000):
         inc = failed.get(inst.id)
         if inst.next_timer_at is None and inc is None:
             continue

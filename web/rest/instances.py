@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from engine.errors import NotFound
+from engine.states import InstanceState
 
 from . import dto
 from . import variables as writes
@@ -17,14 +18,14 @@ from .errors import RestError, not_found
 
 def _running(instance_id: str) -> Any:
     inst = engine().get_instance(actor(), instance_id)
-    if inst.state != "running":
+    if inst.state != InstanceState.RUNNING:
         raise not_found(f"Process instance with id {instance_id} does not exist")
     return inst
 
 
 def _filter(body: dict[str, Any]) -> list[Any]:
     key = request.args.get("processDefinitionKey") or body.get("processDefinitionKey")
-    rows = engine().instances(actor(), state="running", key=key or None, limit=10_000)
+    rows = engine().instances(actor(), state=InstanceState.RUNNING, key=key or None, limit=10_000)
     ids = arg_list("processInstanceIds", body)
     if ids is not None:
         rows = [r for r in rows if r.id in ids]

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from engine.errors import Conflict
+from engine.states import InstanceState
 
 from . import dto
 from .auth import actor, tenant
@@ -29,7 +30,7 @@ def _same(stored: Any, wanted: Any) -> bool:
 
 
 def _waiting(name: str, bk: str | None, pid: str | None) -> list[Any]:
-    rows = engine().instances(actor(), state="running", limit=10_000)
+    rows = engine().instances(actor(), state=InstanceState.RUNNING, limit=10_000)
     return [
         r
         for r in rows
@@ -106,7 +107,7 @@ def correlate() -> Any:
             else {
                 "id": inst.id,
                 "processInstanceId": inst.id,
-                "ended": inst.state != "running",
+                "ended": inst.state != InstanceState.RUNNING,
                 "tenantId": tenant(),
             },
         }

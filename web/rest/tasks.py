@@ -12,6 +12,7 @@ from engine.actors import Actor
 from engine.errors import Conflict, FormValidationError, NotFound
 from engine.forms import Form
 from engine.runtime import Engine
+from engine.states import TaskState
 
 from . import dto, forms, users
 from . import variables as writes
@@ -92,7 +93,7 @@ def count() -> Any:
 
 def _task(task_id: str) -> Any:
     t = engine().get_task(actor(), task_id)
-    if t.state != "open":
+    if t.state != TaskState.OPEN:
         raise not_found(f"Cannot find task with id {task_id}")
     return t
 
@@ -190,7 +191,7 @@ def _form_values(eng: Engine, who: Actor, task_id: str, raw: Any, trusted: bool)
         t = eng.get_task(who, task_id)
     except NotFound:
         raise _gone(task_id) from None
-    if t.state != "open":
+    if t.state != TaskState.OPEN:
         raise _gone(task_id)
     form = Form.from_dict(t.form)
     sub = forms.read(form, raw, trusted=trusted)

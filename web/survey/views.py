@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.errors import NotFound
 from engine.models import ProcessInstance
+from engine.states import InstanceState
 
 from ..auth import login_required
 from ..errorpages import engine_errors
@@ -62,7 +63,7 @@ def may_answer(inst: ProcessInstance) -> bool:
     """For the request page: show the survey link to the filer of a completed, unanswered
     request."""
     user = g.get("user")
-    if user is None or inst.state != "completed" or inst.started_by != user.username:
+    if user is None or inst.state != InstanceState.COMPLETED or inst.started_by != user.username:
         return False
     return _existing(user.agency_id, inst.id) is None
 
@@ -109,7 +110,7 @@ def answer(instance_id: str) -> Any:
     if done is not None:
         notice = gettext("Anda sudah mengisi survei untuk permohonan ini. Terima kasih.")
         status = 409 if request.method == "POST" else 200
-    elif inst.state != "completed":
+    elif inst.state != InstanceState.COMPLETED:
         notice = gettext("Survei dapat diisi setelah permohonan selesai.")
         status = 409 if request.method == "POST" else 200
     elif request.method == "POST":

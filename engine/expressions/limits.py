@@ -44,7 +44,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .errors import ExpressionError
+from ..errors import ExpressionError
 
 MAX_INT = 10**30
 MAX_SIZE = 100_000
