@@ -56,13 +56,14 @@ from engine.actors import Actor  # noqa: E402
 from engine.calendar import WorkingCalendar  # noqa: E402
 from engine.catalogue import TOPICS as CATALOGUE_TOPICS  # noqa: E402
 from engine.clock import FrozenClock  # noqa: E402
-from engine.db import make_db, make_sessions, upgrade  # noqa: E402
+from engine.db import make_db, make_sessions  # noqa: E402
 from engine.forms import Form  # noqa: E402
 from engine.models import Agency, HumanTask, ProcessDefinition, ProcessInstance  # noqa: E402
 from engine.runtime import Engine, TopicRequest, topics_policy  # noqa: E402
 from engine.scripting import SafeScriptEngine  # noqa: E402
 from engine.serializer import Serializer  # noqa: E402
 from engine.specs import ExternalServiceTask, SopflowUserTask  # noqa: E402
+from web.composition import upgrade  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get(
     "SOPFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
