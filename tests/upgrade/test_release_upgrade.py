@@ -32,7 +32,7 @@ import pytest
 from alembic import command
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import DateTime, MetaData, create_engine, text
+from sqlalchemy import DateTime, MetaData, create_engine, func, select, text
 from support import CATALOGUE_TOPICS, PG_ADMIN_URL, unavailable
 
 from engine.actors import Actor
@@ -130,23 +130,22 @@ def load_release(url: str, dump: dict[str, Any]) -> None:
                     c.execute(table.insert(), [_stored(table, row) for row in rows])
             assert rows_of == {}, f"tables the old revision does not have: {sorted(rows_of)}"
             if db.dialect.name == "postgresql":
-                # rows came with their ids: move each serial on, as the old release's own inserts
-                # had done
+                # the rows came with their ids: move each serial past them, as the old
+                # release's own inserts had (pg_get_serial_sequence is NULL for other keys)
                 for table in schema.sorted_tables:
-                    for col in table.primary_key.columns:
-                        if col.autoincrement is True or (
-                            col.autoincrement == "auto"
-                            and len(table.primary_key.columns) == 1
-                            and col.type.python_type is int
-                        ):
-                            c.execute(
-                                text(
-                                    "SELECT setval(pg_get_serial_sequence(:t, :c), "
-                                    f'COALESCE((SELECT max("{col.name}") FROM "{table.name}"), 1), '
-                                    f'(SELECT max("{col.name}") FROM "{table.name}") IS NOT NULL)'
-                                ),
-                                {"t": f'"{table.name}"', "c": col.name},
-                            )
+                    [*key] = table.primary_key.columns
+                    if len(key) != 1 or key[0].type.python_type is not int:
+                        continue
+                    top = c.execute(select(func.max(key[0]))).scalar()
+                    c.execute(
+                        text("SELECT setval(pg_get_serial_sequence(:t, :c), :v, :called)"),
+                        {
+                            "t": f'"{table.name}"',
+                            "c": key[0].name,
+                            "v": top or 1,
+                            "called": top is not None,
+                        },
+                    )
     finally:
         db.dispose()
 
