@@ -130,3 +130,25 @@ def test_the_migrations_live_in_one_top_level_directory() -> None:
     assert location == ROOT / "migrations"
     assert (location / "env.py").is_file() and (location / "alembic.ini").is_file()
     assert not (ROOT / "engine" / "migrations").exists()
+
+
+def test_an_installed_package_carries_every_migration() -> None:
+    """pyproject.toml installs ``migrations`` with its script files, so `sopflow db upgrade`
+    works from a wheel as from a clone (an editable install maps the directory itself)."""
+    import fnmatch
+    import tomllib
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "migrations" in setuptools["packages"]["find"]["include"]
+    globs = setuptools["package-data"]["migrations"]
+    location = composition.migrations_location()
+    files = {
+        str(p.relative_to(location))
+        for p in location.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert {"env.py", "alembic.ini", "script.py.mako"} <= files
+    assert any(f.startswith("versions/") for f in files)
+    modules = {f for f in files if "/" not in f and f.endswith(".py")}  # installed as modules
+    data = files - modules
+    assert {f for f in data if not any(fnmatch.fnmatch(f, g) for g in globs)} == set()
