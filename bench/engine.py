@@ -58,7 +58,7 @@ from engine.catalogue import TOPICS as CATALOGUE_TOPICS  # noqa: E402
 from engine.clock import FrozenClock  # noqa: E402
 from engine.commands import tasks as task_cmd  # noqa: E402
 from engine.context import Context  # noqa: E402
-from engine.db import make_db, make_sessions, upgrade  # noqa: E402
+from engine.db import make_db, make_sessions  # noqa: E402
 from engine.forms import Form  # noqa: E402
 from engine.models import Agency, HumanTask, ProcessDefinition, ProcessInstance  # noqa: E402
 from engine.projection import Projection  # noqa: E402
@@ -68,6 +68,7 @@ from engine.spiff.scripting import SafeScriptEngine  # noqa: E402
 from engine.spiff.serializer import Serializer  # noqa: E402
 from engine.spiff.specs import ExternalServiceTask, SopflowUserTask  # noqa: E402
 from engine.unit_of_work import UnitOfWork  # noqa: E402
+from web.composition import upgrade  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get(
     "SOPFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -51,10 +51,11 @@ sys.path.insert(0, str(ROOT))
 
 from engine.actors import Actor  # noqa: E402
 from engine.catalogue import AGENCIES  # noqa: E402
-from engine.db import make_db, make_sessions, upgrade  # noqa: E402
+from engine.db import make_db, make_sessions  # noqa: E402
 from engine.models import Agency, User, UserGroup  # noqa: E402
 from engine.runtime import TopicRequest  # noqa: E402
 from web import create_app, passwords  # noqa: E402
+from web.composition import upgrade  # noqa: E402
 from web.rest.server import start_in_thread  # noqa: E402
 
 SMOKE = (ROOT / "tests" / "data" / "rest" / "rest_smoke.bpmn").read_bytes()

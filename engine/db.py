@@ -6,11 +6,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.orm import Session, sessionmaker
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_db(url: str, **kwargs: Any) -> SAEngine:
@@ -51,47 +49,33 @@ def make_sessions(db: SAEngine) -> sessionmaker[Session]:
     return sessionmaker(db, expire_on_commit=False)
 
 
-def alembic_config(url: str) -> Any:
+def alembic_config(url: str, *, metadata: MetaData, script_location: str | os.PathLike[str]) -> Any:
+    """An Alembic config for ``url``: the migrations in ``script_location`` compared with
+    ``metadata``. The engine names neither: the composition root (``web.composition``) knows
+    which packages own tables and where their migrations live."""
     from alembic.config import Config
 
-    cfg = Config(str(MIGRATIONS / "alembic.ini"))
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    location = Path(script_location)
+    cfg = Config(str(location / "alembic.ini"))
+    cfg.set_main_option("script_location", str(location))
     cfg.attributes["url"] = url
+    cfg.attributes["target_metadata"] = metadata
     return cfg
 
 
-def load_all_models() -> None:
-    """Import every ``models`` module of the application so one metadata knows every table.
-
-    Handlers own their tables (``handlers/<area>/models.py``) on the engine's declarative base;
-    migrations and maintenance need all of them without the engine importing handler code."""
-    import contextlib
-    import importlib
-    import pkgutil
-
-    try:
-        import handlers
-    except ImportError:  # the engine alone, without the application around it
-        return
-    for mod in pkgutil.walk_packages(handlers.__path__, "handlers."):
-        if mod.name.endswith(".models"):
-            importlib.import_module(mod.name)
-    try:
-        import web
-    except ImportError:
-        return
-    # web features own tables too (API tokens, diagram drafts, survey answers)
-    for mod in pkgutil.walk_packages(web.__path__, "web."):
-        if mod.name.endswith(".models"):
-            with contextlib.suppress(ImportError):
-                importlib.import_module(mod.name)
-
-
-def upgrade(url: str, revision: str = "heads") -> None:
+def upgrade(
+    url: str,
+    *,
+    metadata: MetaData,
+    script_location: str | os.PathLike[str],
+    revision: str = "heads",
+) -> None:
     """Bring the schema to ``revision``; safe to run on every start."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    command.upgrade(
+        alembic_config(url, metadata=metadata, script_location=script_location), revision
+    )
 
 
 def database_url(instance_dir: str | os.PathLike[str] = "instance") -> str:

@@ -24,11 +24,12 @@ from support import CATALOGUE_TOPICS, PG_ADMIN_URL, SHARED, actor, unavailable
 from engine.actors import Actor
 from engine.catalogue import AGENCIES
 from engine.clock import FrozenClock
-from engine.db import load_all_models, make_db, make_sessions, upgrade
+from engine.db import make_db, make_sessions
 from engine.models import Agency, Base
 from engine.runtime import Engine, topics_policy
+from web.composition import load_models, upgrade
 
-load_all_models()  # so the per-test cleanup empties handler tables too
+load_models()  # every model module of the composition root: the cleanup empties their tables
 
 
 def _backends() -> list[str]:

@@ -28,8 +28,9 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from engine.actors import Actor
 from engine.catalogue import AGENCIES, ROLES
-from engine.db import upgrade
 from engine.errors import ConfigurationError, DeployError, SopflowError
+
+from .composition import upgrade
 
 PROG = "sopflow"
 log = logging.getLogger("sopflow.cli")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 
-from engine.db import alembic_config
+from web.composition import alembic_config
 
 
 def test_migrations_match_the_models(db_url):
@@ -13,7 +13,7 @@ def test_migrations_match_the_models(db_url):
 
 
 def test_upgrade_is_idempotent(db_url):
-    from engine.db import upgrade
+    from web.composition import upgrade
 
     upgrade(db_url)
     upgrade(db_url)
@@ -22,7 +22,7 @@ def test_upgrade_is_idempotent(db_url):
 def test_the_schema_has_one_head():
     from alembic.script import ScriptDirectory
 
-    from engine.db import alembic_config
+    from web.composition import alembic_config
 
     heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
     assert len(heads) == 1, heads

@@ -11,8 +11,6 @@ import pycamunda.processdef
 import requests
 from rest_support import PASSWORD, SMOKE
 
-import web.rest.models  # noqa: F401 - the api_token table (until load_all_models finds it)
-
 DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}$")
 BOUNDARY = "----WebKitFormBoundaryAbc123"
 
