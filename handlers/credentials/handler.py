@@ -8,17 +8,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.errors import SopflowError
-
 from ..agency_settings import agency_by_code, checked_format, setting
 from ..base import Handler, HandlerContext, Job
+from .errors import CredentialsError
 from .models import SiteCredential
 from .vault import CredentialVault, make_ref
 
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
-class IssueCredentials(Handler):
+class CredentialsIssueHandler(Handler):
     topic = "credentials.issue"
     description = (
         "Membuat username dan kata sandi admin website yang kuat; hanya hash yang disimpan. "
@@ -35,7 +34,7 @@ class IssueCredentials(Handler):
         "site_username": "username admin website",
     }
 
-    def run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
+    def _run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
         vault = CredentialVault.from_settings(ctx.settings, clock=ctx.clock, sessions=ctx.sessions)
         v = job.variables
         with ctx.sessions.begin() as s:
@@ -48,9 +47,10 @@ class IssueCredentials(Handler):
             if not label and fqdn:
                 label = fqdn.split(".", 1)[0]
             if not _LABEL.fullmatch(label):
-                raise SopflowError(
+                raise CredentialsError(
                     f"credentials.issue needs a valid subdomain label, got {label!r}",
                     f"credentials.issue memerlukan label subdomain yang sah, bukan {label!r}",
+                    record=label,
                 )
             site = fqdn or f"{label}.{agency.parent_domain}"
             username = str(v.get("username") or "").strip()

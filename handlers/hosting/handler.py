@@ -47,8 +47,9 @@ from typing import Any, ClassVar
 from filelock import FileLock
 from filelock import Timeout as LockTimeout
 
+from handlers.agency_settings import load_agency
 from handlers.base import BpmnErrorRaised, Handler, HandlerContext, Job
-from handlers.dns.config import dns_settings, load_agency
+from handlers.dns.config import dns_settings
 
 from . import nginx
 from .config import HostingSettings, hosting_settings, site_name
@@ -102,7 +103,7 @@ def _exists(fqdn: str, en: str, id: str) -> BpmnErrorRaised:
     )
 
 
-class HostingCreate(Handler):
+class HostingCreateHandler(Handler):
     topic = "hosting.create"
     description = (
         "Creates the site's web root with a placeholder page and an nginx server block from a "
@@ -126,10 +127,10 @@ class HostingCreate(Handler):
         "HOSTING_PATH_REFUSED": "a path resolves outside its base directory",
     }
 
-    def run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
-        agency = load_agency(ctx, job.agency)
+    def _run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
+        agency = load_agency(ctx.sessions, job.agency)
         cfg = hosting_settings(agency, ctx.settings)
-        from handlers.names.handlers import valid_label
+        from handlers.names.handler import valid_label
 
         _label, fqdn = site_name(job, agency, ctx)
         # also from an fqdn: the label obeys the rules of subdomain.reserve (reserved labels)
@@ -171,7 +172,7 @@ class HostingCreate(Handler):
     @staticmethod
     def _check_registry(ctx: HandlerContext, job: Job, agency: Any, label: str, fqdn: str) -> None:
         from handlers.names import store
-        from handlers.names.handlers import held_reason
+        from handlers.names.handler import held_reason
 
         row = store.holder(ctx.sessions, agency.id, label)
         if row is not None and row.instance_id not in (None, job.instance_id):

@@ -12,11 +12,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from handlers.agency_settings import load_agency
 from handlers.base import BpmnErrorRaised, Handler, HandlerContext, Job
-from handlers.dns.config import load_agency, provider_for
+from handlers.dns.config import provider_for
 
 from . import store
-from .rules import NameRefused, Reason, normalize, reserved_labels, suggest
+from .errors import NameHeld, NameRefused
+from .rules import Reason, normalize, reserved_labels, suggest
 
 log = logging.getLogger("sopflow.names")
 
@@ -46,7 +48,7 @@ def available_reason(fqdn: str) -> Reason:
     return Reason("available", f"Nama {fqdn} tersedia.", f"The name {fqdn} is available.")
 
 
-class SubdomainCheck(Handler):
+class SubdomainCheckHandler(Handler):
     topic = "subdomain.check"
     description = (
         "Checks a requested subdomain label: syntax (IDNA UTS-46, LDH, lengths), reserved "
@@ -64,8 +66,8 @@ class SubdomainCheck(Handler):
     }
     errors: ClassVar[Mapping[str, str]] = {}
 
-    def run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
-        agency = load_agency(ctx, job.agency)
+    def _run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
+        agency = load_agency(ctx.sessions, job.agency)
         reserved = _reserved(agency, ctx)
         parent = agency.parent_domain
         provider: Any = None
@@ -121,7 +123,7 @@ class SubdomainCheck(Handler):
         }
 
 
-class SubdomainReserve(Handler):
+class SubdomainReserveHandler(Handler):
     topic = "subdomain.reserve"
     description = (
         "Reserves the label for this request, atomically: of concurrent reservations of one "
@@ -134,8 +136,8 @@ class SubdomainReserve(Handler):
         "NAME_TAKEN": "another request already holds the label",
     }
 
-    def run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
-        agency = load_agency(ctx, job.agency)
+    def _run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
+        agency = load_agency(ctx.sessions, job.agency)
         label = valid_label(job.variables.get("subdomain"), agency, ctx)
         fqdn = f"{label}.{agency.parent_domain}"
         claim(ctx, job, agency, label, fqdn)
@@ -168,5 +170,5 @@ def claim(
             state=state,
             release_others=state == "reserved",
         )
-    except store.NameHeld:
+    except NameHeld:
         raise BpmnErrorRaised("NAME_TAKEN", held_reason(fqdn).text())

@@ -1,0 +1,1 @@
+"""The engine's read side: plain functions taking a Session."""
