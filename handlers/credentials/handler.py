@@ -34,6 +34,10 @@ class CredentialsIssueHandler(Handler):
         "site_username": "username admin website",
     }
 
+    def validate(self, job: Job) -> None:
+        super().validate(job)
+        _site_label(job)
+
     def _run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
         vault = CredentialVault.from_settings(ctx.settings, clock=ctx.clock, sessions=ctx.sessions)
         v = job.variables
@@ -42,16 +46,7 @@ class CredentialsIssueHandler(Handler):
             if done is not None:  # a retried job: the same credentials, not a second set
                 return {"credentials_ref": make_ref(done.id), "site_username": done.username}
             agency = agency_by_code(s, job.agency)
-            label = str(v.get("subdomain") or v.get("new_subdomain") or "").strip().lower()
-            fqdn = str(v.get("fqdn") or "").strip().lower()
-            if not label and fqdn:
-                label = fqdn.split(".", 1)[0]
-            if not _LABEL.fullmatch(label):
-                raise CredentialsError(
-                    f"credentials.issue needs a valid subdomain label, got {label!r}",
-                    f"credentials.issue memerlukan label subdomain yang sah, bukan {label!r}",
-                    record=label,
-                )
+            label, fqdn = _site_label(job)
             site = fqdn or f"{label}.{agency.parent_domain}"
             username = str(v.get("username") or "").strip()
             if not username:
@@ -71,3 +66,20 @@ class CredentialsIssueHandler(Handler):
                 job_id=job.id,
             )
             return {"credentials_ref": make_ref(row.id), "site_username": row.username}
+
+
+def _site_label(job: Job) -> tuple[str, str]:
+    """(label, fqdn) of the site from the job's variables (``fqdn`` may be empty), or
+    CredentialsError when there is no valid label."""
+    v = job.variables
+    label = str(v.get("subdomain") or v.get("new_subdomain") or "").strip().lower()
+    fqdn = str(v.get("fqdn") or "").strip().lower()
+    if not label and fqdn:
+        label = fqdn.split(".", 1)[0]
+    if not _LABEL.fullmatch(label):
+        raise CredentialsError(
+            f"credentials.issue needs a valid subdomain label, got {label!r}",
+            f"credentials.issue memerlukan label subdomain yang sah, bukan {label!r}",
+            record=label,
+        )
+    return label, fqdn

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from handlers.agency_settings import load_agency
 from handlers.base import BpmnErrorRaised, Handler, HandlerContext, Job
 from handlers.names import store
-from handlers.names.handler import claim, valid_label
+from handlers.names.labels import claim, valid_label
 
 from .base import DnsProvider, Outcome, Plan
 from .config import dns_settings, provider_for

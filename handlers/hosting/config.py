@@ -254,7 +254,7 @@ def site_name(
     ``subdomain`` is a label of the agency's zone, normalized and checked as
     ``subdomain.reserve`` does; ``fqdn`` a full host name (label None when it is not one label
     of the zone). Neither set, or not acceptable: the BPMN error NAME_INVALID."""
-    from handlers.names.handler import valid_label  # checks syntax and reserved labels
+    from handlers.names.labels import valid_label  # checks syntax and reserved labels
 
     zone = str(dns_settings(agency, ctx.settings)["zone"])
     for key in prefer:
@@ -267,7 +267,17 @@ def site_name(
         fqdn = check_fqdn(raw)
         rest = fqdn[: -len(zone) - 1] if fqdn.endswith("." + zone) else None
         return (rest if rest and "." not in rest else None), fqdn
-    raise BpmnErrorRaised(
+    raise _no_site_name()
+
+
+def require_site_name(job: Job) -> None:
+    """The BPMN error NAME_INVALID when the job has neither ``subdomain`` nor ``fqdn``."""
+    if all(job.variables.get(k) in (None, "") for k in ("subdomain", "fqdn")):
+        raise _no_site_name()
+
+
+def _no_site_name() -> BpmnErrorRaised:
+    return BpmnErrorRaised(
         "NAME_INVALID",
         "Tugas ini memerlukan masukan 'subdomain' atau 'fqdn' / This task needs the input "
         "'subdomain' or 'fqdn'",

@@ -130,7 +130,7 @@ class HostingCreateHandler(Handler):
     def _run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
         agency = load_agency(ctx.sessions, job.agency)
         cfg = hosting_settings(agency, ctx.settings)
-        from handlers.names.handler import valid_label
+        from handlers.names.labels import valid_label
 
         _label, fqdn = site_name(job, agency, ctx)
         # also from an fqdn: the label obeys the rules of subdomain.reserve (reserved labels)
@@ -172,7 +172,7 @@ class HostingCreateHandler(Handler):
     @staticmethod
     def _check_registry(ctx: HandlerContext, job: Job, agency: Any, label: str, fqdn: str) -> None:
         from handlers.names import store
-        from handlers.names.handler import held_reason
+        from handlers.names.labels import held_reason
 
         row = store.holder(ctx.sessions, agency.id, label)
         if row is not None and row.instance_id not in (None, job.instance_id):

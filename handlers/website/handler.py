@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 from handlers.agency_settings import as_bool, as_int, load_agency, setting
 from handlers.base import Handler, HandlerContext, Job
 from handlers.dns.config import dns_settings
-from handlers.hosting.config import listen_port, site_name
+from handlers.hosting.config import listen_port, require_site_name, site_name
 
 from .check import DnsUnanswered, Fetch, Resolution, fetch, resolve_at, resolve_system
 from .errors import WebsiteConfigError, WebsiteDnsUnanswered
@@ -63,6 +63,10 @@ class WebsiteVerifyHandler(Handler):
     errors: ClassVar[Mapping[str, str]] = {
         "NAME_INVALID": "no fqdn/subdomain given, or not a host name",
     }
+
+    def validate(self, job: Job) -> None:
+        super().validate(job)
+        require_site_name(job)
 
     def _run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
         agency = load_agency(ctx.sessions, job.agency)
