@@ -63,6 +63,14 @@ def load_agency(sessions: Any, code: str) -> AgencyInfo:
         return agency_by_code(s, code)
 
 
+def agency_section(agency: AgencyInfo | None, name: str) -> Any:
+    """The agency's own settings section ``name`` as stored (None when absent); the caller
+    checks its shape. Use :func:`setting` for one value with its process-wide fallback."""
+    if agency is None:
+        return None
+    return (agency.settings or {}).get(name)
+
+
 def setting(
     settings: Mapping[str, Any] | None,
     agency: AgencyInfo | None,
@@ -74,7 +82,7 @@ def setting(
     ``default``. ``SECTION_KEY`` is ``key`` upper-cased when ``key`` already starts with the
     section (``smtp_host`` in section ``mail`` -> ``SMTP_HOST``; ``from`` -> ``MAIL_FROM``)."""
     if agency is not None:
-        block = (agency.settings or {}).get(section)
+        block = agency_section(agency, section)
         if isinstance(block, Mapping) and block.get(key) not in (None, ""):
             return block[key]
     name = global_name(section, key)

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.queries.recipients import AgencyInfo
+from handlers.agency_settings import agency_section
 
 from .base import DnsProvider
 from .errors import DnsConfigError
@@ -68,7 +69,7 @@ def tsig_secret(key_name: str, settings: Mapping[str, Any]) -> str | None:
 def dns_settings(agency: AgencyInfo, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The agency's DNS settings with defaults filled in (no secrets: those are refused)."""
     settings = settings or {}
-    raw = (agency.settings or {}).get("dns") or {}
+    raw = agency_section(agency, "dns") or {}
     if not isinstance(raw, Mapping):
         raise DnsConfigError(
             f"The DNS settings of agency {agency.code} must be a mapping",

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import select
 
+from engine.queries.recipients import AgencyInfo
 from handlers.agency_settings import load_agency
 from handlers.base import BpmnErrorRaised, Handler, HandlerContext, Job
 from handlers.names import store
@@ -46,7 +47,9 @@ _ERRORS_COMMON = {
 class _DnsHandler(Handler):
     action: ClassVar[str] = ""
 
-    def _setup(self, job: Job, ctx: HandlerContext) -> tuple[Any, dict[str, Any], DnsProvider]:
+    def _setup(
+        self, job: Job, ctx: HandlerContext
+    ) -> tuple[AgencyInfo, dict[str, Any], DnsProvider]:
         agency = load_agency(ctx.sessions, job.agency)
         cfg = dns_settings(agency, ctx.settings)
         provider = provider_for(agency, ctx.settings, today=lambda: ctx.now().date())
@@ -67,7 +70,7 @@ class _DnsHandler(Handler):
         self,
         ctx: HandlerContext,
         job: Job,
-        agency: Any,
+        agency: AgencyInfo,
         provider: DnsProvider,
         fqdn: str,
         before: Records,
@@ -112,7 +115,9 @@ class _DnsHandler(Handler):
                 row.before = to_json(before)
 
     @staticmethod
-    def _owned(ctx: HandlerContext, job: Job, agency: Any, fqdn: str, current: Records) -> bool:
+    def _owned(
+        ctx: HandlerContext, job: Job, agency: AgencyInfo, fqdn: str, current: Records
+    ) -> bool:
         """Whether this request wrote ``current`` at ``fqdn`` (an earlier attempt's audit row)."""
         with ctx.sessions() as s:
             rows = s.scalars(
@@ -196,7 +201,7 @@ class DnsCreateHandler(_DnsHandler):
         self,
         ctx: HandlerContext,
         job: Job,
-        agency: Any,
+        agency: AgencyInfo,
         provider: DnsProvider,
         label: str,
         desired: Records,

@@ -33,7 +33,7 @@ from typing import Any
 import idna
 
 from engine.queries.recipients import AgencyInfo
-from handlers.agency_settings import setting
+from handlers.agency_settings import agency_section, setting
 from handlers.base import BpmnErrorRaised, HandlerContext, Job
 from handlers.dns.config import dns_settings
 
@@ -163,7 +163,7 @@ def hosting_settings(
     agency: AgencyInfo, ctx_settings: Mapping[str, Any] | None = None
 ) -> HostingSettings:
     """The agency's web server settings, checked; a problem raises HostingConfigError."""
-    block = (agency.settings or {}).get("hosting")
+    block = agency_section(agency, "hosting")
     if block is not None and not isinstance(block, Mapping):
         raise _err(
             agency.code,

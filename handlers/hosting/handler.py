@@ -47,6 +47,7 @@ from typing import Any, ClassVar
 from filelock import FileLock
 from filelock import Timeout as LockTimeout
 
+from engine.queries.recipients import AgencyInfo
 from handlers.agency_settings import load_agency
 from handlers.base import BpmnErrorRaised, Handler, HandlerContext, Job
 from handlers.dns.config import dns_settings
@@ -76,7 +77,7 @@ def placeholder_title(fqdn: str) -> str:
     return f"Situs sedang disiapkan: {fqdn}"
 
 
-def own_label(agency: Any, ctx: HandlerContext, fqdn: str) -> str:
+def own_label(agency: AgencyInfo, ctx: HandlerContext, fqdn: str) -> str:
     """The label right below the agency's zone that ``fqdn`` belongs to, or the BPMN error
     NAME_INVALID when ``fqdn`` is not strictly inside both the agency's parent domain and its
     DNS zone: a site is only ever made for a name of the agency's own domain, never for another
@@ -170,7 +171,9 @@ class HostingCreateHandler(Handler):
 
     # ------------------------------------------------------------------ steps
     @staticmethod
-    def _check_registry(ctx: HandlerContext, job: Job, agency: Any, label: str, fqdn: str) -> None:
+    def _check_registry(
+        ctx: HandlerContext, job: Job, agency: AgencyInfo, label: str, fqdn: str
+    ) -> None:
         from handlers.names import store
         from handlers.names.labels import held_reason
 
@@ -191,7 +194,7 @@ class HostingCreateHandler(Handler):
         self,
         job: Job,
         ctx: HandlerContext,
-        agency: Any,
+        agency: AgencyInfo,
         cfg: HostingSettings,
         fqdn: str,
         owner: Owner,

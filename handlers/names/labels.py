@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.queries.recipients import AgencyInfo
+from handlers.agency_settings import agency_section
 from handlers.base import BpmnErrorRaised, HandlerContext, Job
 
 from . import store
@@ -18,8 +20,8 @@ from .errors import NameHeld, NameRefused
 from .rules import Reason, normalize, reserved_labels
 
 
-def reserved_for(agency: Any, ctx: HandlerContext) -> frozenset[str]:
-    names = (agency.settings or {}).get("names")
+def reserved_for(agency: AgencyInfo, ctx: HandlerContext) -> frozenset[str]:
+    names = agency_section(agency, "names")
     return reserved_labels(names if isinstance(names, Mapping) else None, ctx.settings)
 
 
@@ -43,7 +45,7 @@ def available_reason(fqdn: str) -> Reason:
     return Reason("available", f"Nama {fqdn} tersedia.", f"The name {fqdn} is available.")
 
 
-def valid_label(raw: Any, agency: Any, ctx: HandlerContext) -> str:
+def valid_label(raw: Any, agency: AgencyInfo, ctx: HandlerContext) -> str:
     """The normalized label, or the BPMN error NAME_INVALID saying why not."""
     try:
         return normalize(raw, agency.parent_domain, reserved_for(agency, ctx))
@@ -52,7 +54,12 @@ def valid_label(raw: Any, agency: Any, ctx: HandlerContext) -> str:
 
 
 def claim(
-    ctx: HandlerContext, job: Job, agency: Any, label: str, fqdn: str, state: str = "reserved"
+    ctx: HandlerContext,
+    job: Job,
+    agency: AgencyInfo,
+    label: str,
+    fqdn: str,
+    state: str = "reserved",
 ) -> None:
     """Hold ``label`` for the job's request, or the BPMN error NAME_TAKEN."""
     try:

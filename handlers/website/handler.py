@@ -30,6 +30,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from engine.queries.recipients import AgencyInfo
 from handlers.agency_settings import as_bool, as_int, load_agency, setting
 from handlers.base import Handler, HandlerContext, Job
 from handlers.dns.config import dns_settings
@@ -146,7 +147,7 @@ class WebsiteVerifyHandler(Handler):
         return self._done(job, fqdn, ok, _report(fqdn, res, seen, ok))
 
     @staticmethod
-    def _hosting_port(ctx: HandlerContext, agency: Any) -> int:
+    def _hosting_port(ctx: HandlerContext, agency: AgencyInfo) -> int:
         """The port of the agency's hosting ``listen`` setting, else 80."""
         raw = setting(ctx.settings, agency, "hosting", "listen")
         if raw in (None, ""):
