@@ -1,10 +1,12 @@
-"""Settings lookup shared by the mail, letter and credential handlers.
+"""The one agency-settings lookup every handler uses: the job's agency, then its settings.
 
-A value is looked up in the agency's own ``settings`` JSON first (section and key, e.g.
-``{"mail": {"smtp_host": ...}}``), then in the process-wide settings (``SOPFLOW_*`` variables
-without the prefix, e.g. ``SMTP_HOST``), then a default. Secrets (SMTP password, the app secret
-key) are never read from the agency row, which lives in the database and shows in admin pages:
-only from the process settings or the environment.
+:func:`load_agency` (own session) and :func:`agency_by_code` (the caller's session) give the
+agency as an :class:`engine.queries.recipients.AgencyInfo` (read through the engine, never
+from its tables directly). A value is looked up in the agency's own ``settings`` JSON first
+(section and key, e.g. ``{"mail": {"smtp_host": ...}}``), then in the process-wide settings
+(``SOPFLOW_*`` variables without the prefix, e.g. ``SMTP_HOST``), then a default. Secrets (SMTP
+password, the app secret key) are never read from the agency row, which lives in the database
+and shows in admin pages: only from the process settings or the environment.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import ConfigurationError, NotFound
-from engine.models import Agency
+from engine.errors import ConfigurationError
+from engine.queries import recipients
+from engine.queries.recipients import AgencyInfo
+
+from .base import HandlerError
 
 MONTHS_ID = (
     "Januari",
@@ -39,16 +43,37 @@ MONTHS_ID = (
 )
 
 
-def agency_by_code(s: Session, code: str) -> Agency:
-    agency = s.scalar(select(Agency).where(Agency.code == code))
+class UnknownAgency(HandlerError):
+    """The job names an agency that does not exist (any more)."""
+
+
+def agency_by_code(s: Session, code: str) -> AgencyInfo:
+    """The job's agency, in the caller's transaction."""
+    agency = recipients.agency_by_code(s, code) if code else None
     if agency is None:
-        raise NotFound(f"Unknown agency '{code}'", f"Instansi '{code}' tidak dikenal", agency=code)
+        raise UnknownAgency(
+            f"Unknown agency '{code}'", f"Instansi '{code}' tidak dikenal", agency=code
+        )
     return agency
+
+
+def load_agency(sessions: Any, code: str) -> AgencyInfo:
+    """The job's agency, read in a short session of its own."""
+    with sessions() as s:
+        return agency_by_code(s, code)
+
+
+def agency_section(agency: AgencyInfo | None, name: str) -> Any:
+    """The agency's own settings section ``name`` as stored (None when absent); the caller
+    checks its shape. Use :func:`setting` for one value with its process-wide fallback."""
+    if agency is None:
+        return None
+    return (agency.settings or {}).get(name)
 
 
 def setting(
     settings: Mapping[str, Any] | None,
-    agency: Agency | None,
+    agency: AgencyInfo | None,
     section: str,
     key: str,
     default: Any = None,
@@ -57,7 +82,7 @@ def setting(
     ``default``. ``SECTION_KEY`` is ``key`` upper-cased when ``key`` already starts with the
     section (``smtp_host`` in section ``mail`` -> ``SMTP_HOST``; ``from`` -> ``MAIL_FROM``)."""
     if agency is not None:
-        block = (agency.settings or {}).get(section)
+        block = agency_section(agency, section)
         if isinstance(block, Mapping) and block.get(key) not in (None, ""):
             return block[key]
     name = global_name(section, key)
@@ -74,7 +99,7 @@ def global_name(section: str, key: str) -> str:
     return f"{section.upper()}_{key_up}"
 
 
-def secret(settings: Mapping[str, Any] | None, name: str, agency: Agency | None = None) -> Any:
+def secret(settings: Mapping[str, Any] | None, name: str, agency: AgencyInfo | None = None) -> Any:
     """A secret from process settings or the environment: ``NAME_<AGENCY>`` first, then ``NAME``.
     Never from the agency row."""
     candidates = [f"{name}_{agency.code.upper()}", name] if agency is not None else [name]
@@ -127,7 +152,7 @@ def instance_dir(settings: Mapping[str, Any] | None) -> Path:
     return Path(str((settings or {}).get("INSTANCE_DIR") or "instance")).expanduser().resolve()
 
 
-def local_now(agency: Agency, now: datetime) -> datetime:
+def local_now(agency: AgencyInfo, now: datetime) -> datetime:
     return now.astimezone(ZoneInfo(agency.timezone or "Asia/Jakarta"))
 
 
@@ -161,9 +186,5 @@ def task_inputs(s: Session, job: Any) -> dict[str, Any]:
     variables that fetch-and-lock merges in. Control inputs (template, recipients, references)
     are read from here, so a process variable of the same name left by an earlier step (say a
     ``credentials_ref``) never changes what a later task does."""
-    from engine.models import ExternalTask
-
-    row = s.get(ExternalTask, job.id)
-    if row is None:
-        return dict(job.variables)
-    return dict(row.variables or {})
+    own = recipients.task_inputs(s, job.id)
+    return dict(job.variables) if own is None else own

@@ -10,18 +10,20 @@ from engine.errors import ConfigurationError
 
 from .base import Handler
 
-# Built-in handlers, by dotted path, registered when their module exists.
+# Built-in handlers, by dotted path. One shape for all: ``handlers.<area>.handler`` holds the
+# area's handlers, each named after its topic in CamelCase plus ``Handler`` (``dns.create`` ->
+# ``DnsCreateHandler``).
 BUILTIN: tuple[str, ...] = (
-    "handlers.names.handlers:SubdomainCheck",
-    "handlers.names.handlers:SubdomainReserve",
-    "handlers.dns.handlers:DnsCreate",
-    "handlers.dns.handlers:DnsChangeHandler",
-    "handlers.dns.handlers:DnsDelete",
-    "handlers.mail.handler:SendMail",
-    "handlers.letters.generate:GenerateLetter",
-    "handlers.credentials.handler:IssueCredentials",
-    "handlers.hosting.handler:HostingCreate",
-    "handlers.website.handler:WebsiteVerify",
+    "handlers.names.handler:SubdomainCheckHandler",
+    "handlers.names.handler:SubdomainReserveHandler",
+    "handlers.dns.handler:DnsCreateHandler",
+    "handlers.dns.handler:DnsChangeHandler",
+    "handlers.dns.handler:DnsDeleteHandler",
+    "handlers.mail.handler:MailSendHandler",
+    "handlers.letters.handler:LetterGenerateHandler",
+    "handlers.credentials.handler:CredentialsIssueHandler",
+    "handlers.hosting.handler:HostingCreateHandler",
+    "handlers.website.handler:WebsiteVerifyHandler",
 )
 
 

@@ -8,17 +8,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.errors import SopflowError
-
 from ..agency_settings import agency_by_code, checked_format, setting
 from ..base import Handler, HandlerContext, Job
+from .errors import CredentialsError
 from .models import SiteCredential
 from .vault import CredentialVault, make_ref
 
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
-class IssueCredentials(Handler):
+class CredentialsIssueHandler(Handler):
     topic = "credentials.issue"
     description = (
         "Membuat username dan kata sandi admin website yang kuat; hanya hash yang disimpan. "
@@ -35,7 +34,11 @@ class IssueCredentials(Handler):
         "site_username": "username admin website",
     }
 
-    def run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
+    def validate(self, job: Job) -> None:
+        super().validate(job)
+        _site_label(job)
+
+    def _run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
         vault = CredentialVault.from_settings(ctx.settings, clock=ctx.clock, sessions=ctx.sessions)
         v = job.variables
         with ctx.sessions.begin() as s:
@@ -43,15 +46,7 @@ class IssueCredentials(Handler):
             if done is not None:  # a retried job: the same credentials, not a second set
                 return {"credentials_ref": make_ref(done.id), "site_username": done.username}
             agency = agency_by_code(s, job.agency)
-            label = str(v.get("subdomain") or v.get("new_subdomain") or "").strip().lower()
-            fqdn = str(v.get("fqdn") or "").strip().lower()
-            if not label and fqdn:
-                label = fqdn.split(".", 1)[0]
-            if not _LABEL.fullmatch(label):
-                raise SopflowError(
-                    f"credentials.issue needs a valid subdomain label, got {label!r}",
-                    f"credentials.issue memerlukan label subdomain yang sah, bukan {label!r}",
-                )
+            label, fqdn = _site_label(job)
             site = fqdn or f"{label}.{agency.parent_domain}"
             username = str(v.get("username") or "").strip()
             if not username:
@@ -71,3 +66,20 @@ class IssueCredentials(Handler):
                 job_id=job.id,
             )
             return {"credentials_ref": make_ref(row.id), "site_username": row.username}
+
+
+def _site_label(job: Job) -> tuple[str, str]:
+    """(label, fqdn) of the site from the job's variables (``fqdn`` may be empty), or
+    CredentialsError when there is no valid label."""
+    v = job.variables
+    label = str(v.get("subdomain") or v.get("new_subdomain") or "").strip().lower()
+    fqdn = str(v.get("fqdn") or "").strip().lower()
+    if not label and fqdn:
+        label = fqdn.split(".", 1)[0]
+    if not _LABEL.fullmatch(label):
+        raise CredentialsError(
+            f"credentials.issue needs a valid subdomain label, got {label!r}",
+            f"credentials.issue memerlukan label subdomain yang sah, bukan {label!r}",
+            record=label,
+        )
+    return label, fqdn

@@ -51,11 +51,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import generate_password_hash
 
-from engine.errors import ConfigurationError, NotFound, SopflowError
-from engine.models import HistoryEvent
+from engine.audit import record_event
+from engine.errors import ConfigurationError, NotFound
 from engine.states import HistoryKind
 
 from ..agency_settings import as_int, checked_format, secret, setting
+from .errors import CredentialsUnavailable
 from .models import SiteCredential
 
 REF_PREFIX = "cred:"
@@ -64,25 +65,6 @@ UPPER = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I, O
 DIGITS = "23456789"  # no 0, 1
 SYMBOLS = "-_.!@#%+=?"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-class CredentialsUnavailable(SopflowError):
-    """The link is unknown, already used, or expired (``reason``: unknown|used|expired)."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        en, id_ = {
-            "unknown": ("This link is not valid", "Tautan ini tidak sah"),
-            "used": (
-                "This password has already been shown once; ask the officer for a new one",
-                "Kata sandi ini sudah pernah ditampilkan; minta kata sandi baru kepada petugas",
-            ),
-            "expired": (
-                "This link has expired; ask the officer for a new password",
-                "Tautan ini sudah kedaluwarsa; minta kata sandi baru kepada petugas",
-            ),
-        }[reason]
-        super().__init__(en, id_)
 
 
 @dataclass(frozen=True)
@@ -352,17 +334,15 @@ class CredentialVault:
         )
         won = int(getattr(res, "rowcount", 0) or 0) == 1
         if won:
-            s.add(
-                HistoryEvent(
-                    agency_id=row.agency_id,
-                    instance_id=row.instance_id,
-                    at=now,
-                    actor=None,
-                    kind=HistoryKind.CREDENTIALS_REVEALED
-                    if via != "expired"
-                    else HistoryKind.CREDENTIALS_EXPIRED,
-                    data={"credentials_ref": make_ref(row.id), "via": via},
-                )
+            record_event(
+                s,
+                agency_id=row.agency_id,
+                instance_id=row.instance_id,
+                at=now,
+                kind=HistoryKind.CREDENTIALS_REVEALED
+                if via != "expired"
+                else HistoryKind.CREDENTIALS_EXPIRED,
+                data={"credentials_ref": make_ref(row.id), "via": via},
             )
         s.expire(row)
         return won
@@ -384,7 +364,6 @@ class CredentialVault:
 
 __all__ = [
     "CredentialVault",
-    "CredentialsUnavailable",
     "RevealedCredentials",
     "credential_row",
     "generate_password",

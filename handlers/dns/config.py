@@ -1,6 +1,6 @@
 """Which DNS provider serves an agency, from configuration.
 
-``Agency.settings["dns"]`` chooses and configures the provider::
+``AgencyInfo.settings["dns"]`` chooses and configures the provider::
 
     {"provider": "rfc2136",            # or "zonefile" (the default), or "package.module:Class"
      "zone": "kuduskab.go.id",         # default: the agency's parent domain
@@ -33,7 +33,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine.models import Agency
+from engine.queries.recipients import AgencyInfo
+from handlers.agency_settings import agency_section
 
 from .base import DnsProvider
 from .errors import DnsConfigError
@@ -65,10 +66,10 @@ def tsig_secret(key_name: str, settings: Mapping[str, Any]) -> str | None:
     return str(value) if value else None
 
 
-def dns_settings(agency: Agency, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def dns_settings(agency: AgencyInfo, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The agency's DNS settings with defaults filled in (no secrets: those are refused)."""
     settings = settings or {}
-    raw = (agency.settings or {}).get("dns") or {}
+    raw = agency_section(agency, "dns") or {}
     if not isinstance(raw, Mapping):
         raise DnsConfigError(
             f"The DNS settings of agency {agency.code} must be a mapping",
@@ -78,7 +79,7 @@ def dns_settings(agency: Agency, settings: Mapping[str, Any] | None = None) -> d
     bad = [k for k in raw if any(w in k.lower() for w in _SECRET_WORDS)]
     if bad:
         raise DnsConfigError(
-            f"Agency {agency.code}: secrets do not belong in the agency's DNS settings "
+            f"AgencyInfo {agency.code}: secrets do not belong in the agency's DNS settings "
             f"({', '.join(sorted(bad))}); give the TSIG secret through the environment "
             "(SOPFLOW_TSIG_<KEY NAME>)",
             f"Instansi {agency.code}: secret tidak boleh disimpan di pengaturan DNS instansi "
@@ -105,7 +106,7 @@ def _zone_dir(settings: Mapping[str, Any], agency: str) -> Path:
     if instance:
         return Path(str(instance)) / "zones"
     raise DnsConfigError(
-        f"Agency {agency} has no DNS settings and no DNS_ZONE_DIR/INSTANCE_DIR is set for the "
+        f"AgencyInfo {agency} has no DNS settings and no DNS_ZONE_DIR/INSTANCE_DIR is set for the "
         "embedded zone files",
         f"Instansi {agency} tidak memiliki pengaturan DNS dan DNS_ZONE_DIR/INSTANCE_DIR untuk "
         "berkas zona bawaan tidak diatur",
@@ -114,7 +115,7 @@ def _zone_dir(settings: Mapping[str, Any], agency: str) -> Path:
 
 
 def provider_for(
-    agency: Agency,
+    agency: AgencyInfo,
     settings: Mapping[str, Any] | None = None,
     *,
     today: Callable[[], date] | None = None,
@@ -151,7 +152,7 @@ def provider_for(
         if issubclass(cls, Rfc2136Provider):
             if not cfg.get("server"):
                 raise DnsConfigError(
-                    f"Agency {agency.code}: the rfc2136 provider needs 'server'",
+                    f"AgencyInfo {agency.code}: the rfc2136 provider needs 'server'",
                     f"Instansi {agency.code}: penyedia rfc2136 memerlukan 'server'",
                     agency=agency.code,
                     zone=cfg["zone"],
@@ -218,16 +219,3 @@ def provider_for(
             agency=agency.code,
             zone=cfg["zone"],
         )
-
-
-def load_agency(ctx: Any, code: str) -> Agency:
-    """The agency row of a job (detached; its settings are plain data)."""
-    from sqlalchemy import select
-
-    with ctx.sessions() as s:
-        agency = s.scalar(select(Agency).where(Agency.code == code))
-    if agency is None:
-        raise DnsConfigError(
-            f"Unknown agency '{code}'", f"Instansi '{code}' tidak dikenal", agency=code
-        )
-    return agency

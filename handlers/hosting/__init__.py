@@ -3,6 +3,6 @@
 See :mod:`handlers.hosting.handler` for the behaviour and docs/handlers.md for the settings.
 """
 
-from .handler import HostingCreate
+from .handler import HostingCreateHandler
 
-__all__ = ["HostingCreate"]
+__all__ = ["HostingCreateHandler"]

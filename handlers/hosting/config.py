@@ -1,6 +1,6 @@
 """The agency's web server, from configuration, and the site name a job is about.
 
-``Agency.settings["hosting"]`` (each key may instead come from the process settings as
+``AgencyInfo.settings["hosting"]`` (each key may instead come from the process settings as
 ``HOSTING_<KEY>``, i.e. the environment variable ``SOPFLOW_HOSTING_<KEY>``)::
 
     {"server_type": "nginx",                       # the only type supported today
@@ -32,8 +32,8 @@ from typing import Any
 
 import idna
 
-from engine.models import Agency
-from handlers.agency_settings import setting
+from engine.queries.recipients import AgencyInfo
+from handlers.agency_settings import agency_section, setting
 from handlers.base import BpmnErrorRaised, HandlerContext, Job
 from handlers.dns.config import dns_settings
 
@@ -85,7 +85,7 @@ def _err(agency: str, en: str, id: str) -> HostingConfigError:
     )
 
 
-def _dir(agency: Agency, ctx_settings: Mapping[str, Any] | None, key: str) -> Path:
+def _dir(agency: AgencyInfo, ctx_settings: Mapping[str, Any] | None, key: str) -> Path:
     raw = setting(ctx_settings, agency, "hosting", key)
     if not raw:
         raise _err(agency.code, f"'{key}' is not set", f"'{key}' belum diisi")
@@ -119,7 +119,7 @@ def check_path_text(path: Path, agency: str, what: str) -> None:
         )
 
 
-def _listen(agency: Agency, ctx_settings: Mapping[str, Any] | None) -> tuple[str, ...]:
+def _listen(agency: AgencyInfo, ctx_settings: Mapping[str, Any] | None) -> tuple[str, ...]:
     raw = setting(ctx_settings, agency, "hosting", "listen", "80")
     items = [raw] if isinstance(raw, (str, int)) else list(raw)
     out: list[str] = []
@@ -160,10 +160,10 @@ def find_program(name: str) -> str | None:
 
 
 def hosting_settings(
-    agency: Agency, ctx_settings: Mapping[str, Any] | None = None
+    agency: AgencyInfo, ctx_settings: Mapping[str, Any] | None = None
 ) -> HostingSettings:
     """The agency's web server settings, checked; a problem raises HostingConfigError."""
-    block = (agency.settings or {}).get("hosting")
+    block = agency_section(agency, "hosting")
     if block is not None and not isinstance(block, Mapping):
         raise _err(
             agency.code,
@@ -245,13 +245,16 @@ def check_fqdn(raw: Any) -> str:
 
 
 def site_name(
-    job: Job, agency: Agency, ctx: HandlerContext, prefer: tuple[str, str] = ("subdomain", "fqdn")
+    job: Job,
+    agency: AgencyInfo,
+    ctx: HandlerContext,
+    prefer: tuple[str, str] = ("subdomain", "fqdn"),
 ) -> tuple[str | None, str]:
     """(label, fqdn) of the site a job is about, from the first of ``prefer`` that is set:
     ``subdomain`` is a label of the agency's zone, normalized and checked as
     ``subdomain.reserve`` does; ``fqdn`` a full host name (label None when it is not one label
     of the zone). Neither set, or not acceptable: the BPMN error NAME_INVALID."""
-    from handlers.names.handlers import valid_label  # checks syntax and reserved labels
+    from handlers.names.labels import valid_label  # checks syntax and reserved labels
 
     zone = str(dns_settings(agency, ctx.settings)["zone"])
     for key in prefer:
@@ -264,7 +267,17 @@ def site_name(
         fqdn = check_fqdn(raw)
         rest = fqdn[: -len(zone) - 1] if fqdn.endswith("." + zone) else None
         return (rest if rest and "." not in rest else None), fqdn
-    raise BpmnErrorRaised(
+    raise _no_site_name()
+
+
+def require_site_name(job: Job) -> None:
+    """The BPMN error NAME_INVALID when the job has neither ``subdomain`` nor ``fqdn``."""
+    if all(job.variables.get(k) in (None, "") for k in ("subdomain", "fqdn")):
+        raise _no_site_name()
+
+
+def _no_site_name() -> BpmnErrorRaised:
+    return BpmnErrorRaised(
         "NAME_INVALID",
         "Tugas ini memerlukan masukan 'subdomain' atau 'fqdn' / This task needs the input "
         "'subdomain' or 'fqdn'",

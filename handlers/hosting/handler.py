@@ -47,8 +47,10 @@ from typing import Any, ClassVar
 from filelock import FileLock
 from filelock import Timeout as LockTimeout
 
+from engine.queries.recipients import AgencyInfo
+from handlers.agency_settings import load_agency
 from handlers.base import BpmnErrorRaised, Handler, HandlerContext, Job
-from handlers.dns.config import dns_settings, load_agency
+from handlers.dns.config import dns_settings
 
 from . import nginx
 from .config import HostingSettings, hosting_settings, site_name
@@ -75,7 +77,7 @@ def placeholder_title(fqdn: str) -> str:
     return f"Situs sedang disiapkan: {fqdn}"
 
 
-def own_label(agency: Any, ctx: HandlerContext, fqdn: str) -> str:
+def own_label(agency: AgencyInfo, ctx: HandlerContext, fqdn: str) -> str:
     """The label right below the agency's zone that ``fqdn`` belongs to, or the BPMN error
     NAME_INVALID when ``fqdn`` is not strictly inside both the agency's parent domain and its
     DNS zone: a site is only ever made for a name of the agency's own domain, never for another
@@ -102,7 +104,7 @@ def _exists(fqdn: str, en: str, id: str) -> BpmnErrorRaised:
     )
 
 
-class HostingCreate(Handler):
+class HostingCreateHandler(Handler):
     topic = "hosting.create"
     description = (
         "Creates the site's web root with a placeholder page and an nginx server block from a "
@@ -126,10 +128,10 @@ class HostingCreate(Handler):
         "HOSTING_PATH_REFUSED": "a path resolves outside its base directory",
     }
 
-    def run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
-        agency = load_agency(ctx, job.agency)
+    def _run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
+        agency = load_agency(ctx.sessions, job.agency)
         cfg = hosting_settings(agency, ctx.settings)
-        from handlers.names.handlers import valid_label
+        from handlers.names.labels import valid_label
 
         _label, fqdn = site_name(job, agency, ctx)
         # also from an fqdn: the label obeys the rules of subdomain.reserve (reserved labels)
@@ -169,9 +171,11 @@ class HostingCreate(Handler):
 
     # ------------------------------------------------------------------ steps
     @staticmethod
-    def _check_registry(ctx: HandlerContext, job: Job, agency: Any, label: str, fqdn: str) -> None:
+    def _check_registry(
+        ctx: HandlerContext, job: Job, agency: AgencyInfo, label: str, fqdn: str
+    ) -> None:
         from handlers.names import store
-        from handlers.names.handlers import held_reason
+        from handlers.names.labels import held_reason
 
         row = store.holder(ctx.sessions, agency.id, label)
         if row is not None and row.instance_id not in (None, job.instance_id):
@@ -190,7 +194,7 @@ class HostingCreate(Handler):
         self,
         job: Job,
         ctx: HandlerContext,
-        agency: Any,
+        agency: AgencyInfo,
         cfg: HostingSettings,
         fqdn: str,
         owner: Owner,

@@ -1,5 +1,6 @@
 """Numbered PDF letters on the agency's letterhead (``letter.generate``)."""
 
-from .generate import KINDS, GenerateLetter, format_number, next_number
+from .handler import KINDS, LetterGenerateHandler
+from .numbering import format_number, next_number
 
-__all__ = ["KINDS", "GenerateLetter", "format_number", "next_number"]
+__all__ = ["KINDS", "LetterGenerateHandler", "format_number", "next_number"]

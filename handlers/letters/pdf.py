@@ -32,7 +32,7 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from engine.models import Agency
+from engine.queries.recipients import AgencyInfo
 
 from ..agency_settings import setting
 
@@ -64,7 +64,7 @@ class Letterhead:
     signatory_id: str
 
 
-def letterhead_for(settings: Mapping[str, Any] | None, agency: Agency) -> Letterhead:
+def letterhead_for(settings: Mapping[str, Any] | None, agency: AgencyInfo) -> Letterhead:
     """From ``agency.settings["letter"]`` (``government``, ``office``, ``address``, ``phone``,
     ``email``, ``website``, ``city``, ``signatory_title``, ``signatory_name``, ``signatory_nip``),
     with defaults derived from the agency's name and parent domain."""

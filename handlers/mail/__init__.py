@@ -1,7 +1,8 @@
 """E-mail: Indonesian templates, the outbox (``mail.send``) and SMTP delivery (``MailDelivery``)."""
 
 from .delivery import DeliveryReport, MailDelivery, SmtpConfig
-from .outbox import MailError, Outbox
+from .errors import MailError, UnknownTemplate
+from .outbox import Outbox
 from .render import TEMPLATES, MailRenderer
 
 __all__ = [
@@ -12,4 +13,5 @@ __all__ = [
     "MailRenderer",
     "Outbox",
     "SmtpConfig",
+    "UnknownTemplate",
 ]

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import SystemClock
 from engine.errors import SopflowError
-from engine.models import Agency
+from engine.queries.recipients import AgencyInfo, agency_by_id
 from engine.workers import PeriodicThread
 
 from ..agency_settings import as_bool, as_int, int_list, secret, setting
@@ -69,7 +69,7 @@ class SmtpConfig:
     verify: bool = True
 
     @classmethod
-    def for_agency(cls, settings: Mapping[str, Any] | None, agency: Agency) -> SmtpConfig:
+    def for_agency(cls, settings: Mapping[str, Any] | None, agency: AgencyInfo) -> SmtpConfig:
         use_ssl = as_bool(setting(settings, agency, "mail", "smtp_ssl"))
         sender = setting(settings, agency, "mail", "from") or formataddr(
             (agency.name, f"noreply@{agency.parent_domain}")
@@ -227,7 +227,7 @@ class MailDelivery(PeriodicThread):
 
     def _claim_next(
         self, skip_agencies: set[int]
-    ) -> tuple[OutboxMessage, Agency, SmtpConfig] | None:
+    ) -> tuple[OutboxMessage, AgencyInfo, SmtpConfig] | None:
         now = self.clock.now()
         with self.sessions.begin() as s:
             q = select(OutboxMessage).where(self._claimable(now))
@@ -252,7 +252,7 @@ class MailDelivery(PeriodicThread):
                 )
                 if int(getattr(res, "rowcount", 0) or 0) == 1:
                     s.refresh(row)
-                    agency = s.get(Agency, row.agency_id)
+                    agency = agency_by_id(s, row.agency_id)
                     assert agency is not None
                     s.expunge(row)
                     return row, agency, SmtpConfig.for_agency(self.settings, agency)
@@ -265,7 +265,7 @@ class MailDelivery(PeriodicThread):
             )
         return self._vault
 
-    def _message(self, row: OutboxMessage, agency: Agency, cfg: SmtpConfig) -> EmailMessage:
+    def _message(self, row: OutboxMessage, agency: AgencyInfo, cfg: SmtpConfig) -> EmailMessage:
         body = row.body_text
         if row.credentials_ref and CREDENTIALS_LINK_PLACEHOLDER in body:
             # minted now, committed before sending; exists only in this e-mail (see vault.py)
@@ -311,7 +311,7 @@ class MailDelivery(PeriodicThread):
     def _send(
         self,
         row: OutboxMessage,
-        agency: Agency,
+        agency: AgencyInfo,
         cfg: SmtpConfig,
         connections: dict[tuple[Any, ...], smtplib.SMTP],
     ) -> str:

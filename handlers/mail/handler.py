@@ -9,12 +9,13 @@ from sqlalchemy import select
 
 from ..agency_settings import agency_by_code, task_inputs
 from ..base import Handler, HandlerContext, Job
+from .errors import MailError
 from .models import OutboxMessage
-from .outbox import MailError, Outbox, attachment_refs, group_addresses, split_addresses
+from .outbox import Outbox, attachment_refs, group_addresses, split_addresses
 from .render import TEMPLATES
 
 
-class SendMail(Handler):
+class MailSendHandler(Handler):
     topic = "mail.send"
     description = (
         "Mengirim e-mail berbahasa Indonesia dari templat melalui outbox (dikirim ulang sampai "
@@ -32,7 +33,7 @@ class SendMail(Handler):
     }
     outputs: ClassVar[Mapping[str, str]] = {}
 
-    def run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
+    def _run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
         outbox = Outbox(ctx.settings, ctx.clock)
         with ctx.sessions.begin() as s:
             already = s.scalar(
@@ -53,6 +54,7 @@ class SendMail(Handler):
                         f"agency '{agency.code}'",
                         f"Tidak ada pengguna aktif ber-e-mail dalam kelompok '{group}' "
                         f"instansi '{agency.code}'",
+                        record=str(group),
                     )
                 recipients += members
             outbox.enqueue(

@@ -9,16 +9,15 @@ from email.utils import make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import SopflowError
-from engine.models import Agency, ProcessInstance, User, UserGroup
+from engine.queries.recipients import AgencyInfo, group_emails, instance_info
 
 from ..agency_settings import as_int, checked_format, local_now, setting, tanggal
 from ..attachments.store import AttachmentStore
 from ..credentials.vault import credential_row
 from ..credentials.vault import parse_ref as parse_credentials_ref
+from .errors import MailError
 from .models import OutboxMessage
 from .render import CREDENTIALS_LINK_PLACEHOLDER, MailRenderer
 
@@ -26,10 +25,6 @@ _ADDRESS = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251})$"
 )
 _PLAIN = (str, int, float, bool, type(None))
-
-
-class MailError(SopflowError):
-    """A message cannot be built (no recipient, a bad address, an unknown attachment)."""
 
 
 def split_addresses(value: Any) -> list[str]:
@@ -57,18 +52,7 @@ def group_addresses(s: Session, agency_id: int, groups: Any) -> list[str]:
     names = [g for g in names if g]
     if not names:
         return []
-    rows = s.scalars(
-        select(User.email)
-        .join(UserGroup, UserGroup.user_id == User.id)
-        .where(
-            User.agency_id == agency_id,
-            User.active.is_(True),
-            User.email.is_not(None),
-            UserGroup.group.in_(names),
-        )
-        .order_by(User.username)
-    ).all()
-    return [e for e in rows if e]
+    return group_emails(s, agency_id, names)
 
 
 def _dedupe(addresses: Iterable[str]) -> list[str]:
@@ -94,13 +78,13 @@ class Outbox:
         template_dir = setting(self.settings, None, "mail", "template_dir")
         self.renderer = MailRenderer(Path(str(template_dir)) if template_dir else None)
 
-    def base_url(self, agency: Agency) -> str:
+    def base_url(self, agency: AgencyInfo) -> str:
         return str(setting(self.settings, agency, "mail", "base_url", "http://localhost:5000"))
 
     def context(
         self,
         s: Session,
-        agency: Agency,
+        agency: AgencyInfo,
         variables: Mapping[str, Any],
         *,
         instance_id: str | None,
@@ -154,7 +138,7 @@ class Outbox:
             agency=agency.code,
         )
         if instance_id:
-            inst = s.get(ProcessInstance, instance_id)
+            inst = instance_info(s, instance_id)
             if inst is not None and inst.agency_id == agency.id:
                 ctx["current_step"] = inst.current_step
                 ctx["started_at"] = tanggal(local_now(agency, inst.started_at))
@@ -163,7 +147,7 @@ class Outbox:
     def enqueue(
         self,
         s: Session,
-        agency: Agency,
+        agency: AgencyInfo,
         template: str,
         recipients: Sequence[str],
         variables: Mapping[str, Any],

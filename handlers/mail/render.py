@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import FileSystemLoader, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
 
-from engine.errors import SopflowError
+from .errors import MailError, UnknownTemplate
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
 TEMPLATES = (
@@ -33,10 +33,6 @@ TEMPLATES = (
 )
 # stands in for the one-time link in the stored message; replaced at delivery (see delivery.py)
 CREDENTIALS_LINK_PLACEHOLDER = "[[tautan-sekali-lihat]]"
-
-
-class UnknownTemplate(SopflowError):
-    """The diagram names a mail or letter template that does not exist."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +75,9 @@ class MailRenderer:
         subject = " ".join(first.split())  # one line: no header injection through variables
         body = rest.lstrip("\n").rstrip() + "\n"
         if not subject:
-            raise SopflowError(
+            raise MailError(
                 f"Mail template {name!r} renders an empty subject",
                 f"Templat e-mail {name!r} menghasilkan subjek kosong",
+                record=name,
             )
         return RenderedMail(subject[:500], body)

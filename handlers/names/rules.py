@@ -17,6 +17,8 @@ from typing import Any
 
 import idna
 
+from .errors import NameRefused
+
 # The starting list; agencies extend or trim it in settings (see reserved_labels).
 # fmt: off
 RESERVED_LABELS: frozenset[str] = frozenset((
@@ -48,12 +50,6 @@ class Reason:
 
     def __str__(self) -> str:
         return self.text()
-
-
-class NameRefused(ValueError):
-    def __init__(self, reason: Reason) -> None:
-        self.reason = reason
-        super().__init__(reason.text())
 
 
 def _refuse(code: str, id: str, en: str) -> NameRefused:

@@ -10,17 +10,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.states import InstanceState
+from engine.queries.recipients import ended_instances
 
+from .errors import NameHeld
 from .models import Subdomain
-
-
-class NameHeld(Exception):
-    """The label is held by another request."""
-
-    def __init__(self, row: Subdomain) -> None:
-        self.row = row
-        super().__init__(f"{row.fqdn} is held by {row.business_key or row.instance_id}")
 
 
 def live(s: Session, agency_id: int, label: str) -> Subdomain | None:
@@ -131,21 +124,22 @@ def release_abandoned(sessions: Any, *, now: datetime, limit: int = 200) -> list
     in DNS. A request that finishes with the name in use has made it ``active`` first, so only
     abandoned reservations are still ``reserved`` when their instance has ended; without this
     sweep a refused or withdrawn request would hold its name forever. Returns the rows freed."""
-    from engine.models import ProcessInstance
-
     with sessions.begin() as s:
-        rows = list(
-            s.scalars(
-                select(Subdomain)
-                .join(ProcessInstance, ProcessInstance.id == Subdomain.instance_id)
-                .where(
-                    Subdomain.state == "reserved",
-                    Subdomain.deleted_at.is_(None),
-                    ProcessInstance.state != InstanceState.RUNNING,
-                )
-                .order_by(Subdomain.id)
-                .limit(limit)
+        held = s.execute(
+            select(Subdomain.id, Subdomain.instance_id)
+            .where(
+                Subdomain.state == "reserved",
+                Subdomain.deleted_at.is_(None),
+                Subdomain.instance_id.is_not(None),
             )
+            .order_by(Subdomain.id)
+        ).all()
+        ended = ended_instances(s, {instance_id for _, instance_id in held})
+        ids = [row_id for row_id, instance_id in held if instance_id in ended][:limit]
+        rows = (
+            list(s.scalars(select(Subdomain).where(Subdomain.id.in_(ids)).order_by(Subdomain.id)))
+            if ids
+            else []
         )
         for row in rows:
             row.state, row.deleted_at, row.deleted_by = "deleted", now, "sweep"

@@ -3,6 +3,6 @@
 See :mod:`handlers.website.handler` for what is reported and what is retried.
 """
 
-from .handler import WebsiteVerify
+from .handler import WebsiteVerifyHandler
 
-__all__ = ["WebsiteVerify"]
+__all__ = ["WebsiteVerifyHandler"]

@@ -30,12 +30,14 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from handlers.agency_settings import as_bool, as_int, setting
-from handlers.base import Handler, HandlerContext, HandlerError, Job
-from handlers.dns.config import dns_settings, load_agency
-from handlers.hosting.config import listen_port, site_name
+from engine.queries.recipients import AgencyInfo
+from handlers.agency_settings import as_bool, as_int, load_agency, setting
+from handlers.base import Handler, HandlerContext, Job
+from handlers.dns.config import dns_settings
+from handlers.hosting.config import listen_port, require_site_name, site_name
 
 from .check import DnsUnanswered, Fetch, Resolution, fetch, resolve_at, resolve_system
+from .errors import WebsiteConfigError, WebsiteDnsUnanswered
 
 log = logging.getLogger("sopflow.website")
 
@@ -44,7 +46,7 @@ DEFAULT_MAX_BYTES = 256 * 1024
 MAX_ADDRESSES = 4
 
 
-class WebsiteVerify(Handler):
+class WebsiteVerifyHandler(Handler):
     topic = "website.verify"
     description = (
         "Resolves the site's name at the agency's authoritative DNS server and fetches the page "
@@ -63,8 +65,12 @@ class WebsiteVerify(Handler):
         "NAME_INVALID": "no fqdn/subdomain given, or not a host name",
     }
 
-    def run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
-        agency = load_agency(ctx, job.agency)
+    def validate(self, job: Job) -> None:
+        super().validate(job)
+        require_site_name(job)
+
+    def _run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
+        agency = load_agency(ctx.sessions, job.agency)
         _label, fqdn = site_name(job, agency, ctx, prefer=("fqdn", "subdomain"))
 
         def conf(key: str, default: Any = None) -> Any:
@@ -74,7 +80,7 @@ class WebsiteVerify(Handler):
             timeout = float(conf("timeout", DEFAULT_TIMEOUT))
             pause = float(conf("retry_pause", 0.5))
         except (TypeError, ValueError) as e:
-            raise HandlerError(
+            raise WebsiteConfigError(
                 f"website settings of agency {agency.code}: bad number: {e}",
                 f"pengaturan website instansi {agency.code}: angka tidak sah: {e}",
                 agency=agency.code,
@@ -103,7 +109,7 @@ class WebsiteVerify(Handler):
                 res = resolve_system(fqdn)
         except DnsUnanswered as e:
             if on_unanswered == "retry":
-                raise HandlerError(
+                raise WebsiteDnsUnanswered(
                     f"DNS server {e.where} did not answer ({e.why}) while verifying {fqdn}; "
                     "the job will be retried",
                     f"Server DNS {e.where} tidak menjawab ({e.why}) saat menguji {fqdn}; "
@@ -141,7 +147,7 @@ class WebsiteVerify(Handler):
         return self._done(job, fqdn, ok, _report(fqdn, res, seen, ok))
 
     @staticmethod
-    def _hosting_port(ctx: HandlerContext, agency: Any) -> int:
+    def _hosting_port(ctx: HandlerContext, agency: AgencyInfo) -> int:
         """The port of the agency's hosting ``listen`` setting, else 80."""
         raw = setting(ctx.settings, agency, "hosting", "listen")
         if raw in (None, ""):

@@ -33,13 +33,13 @@ from engine.workers import WorkerPool
 from handlers.attachments.store import AttachmentStore
 from handlers.base import HandlerContext
 from handlers.credentials import CredentialsUnavailable, CredentialVault, generate_password
-from handlers.credentials.handler import IssueCredentials
+from handlers.credentials.handler import CredentialsIssueHandler
 from handlers.credentials.models import SiteCredential
 from handlers.credentials.vault import LOWER, SYMBOLS, UPPER, parse_ref
-from handlers.letters.generate import GenerateLetter
+from handlers.letters.handler import LetterGenerateHandler
 from handlers.letters.models import Letter
 from handlers.mail import MailDelivery
-from handlers.mail.handler import SendMail
+from handlers.mail.handler import MailSendHandler
 from handlers.mail.models import OutboxMessage
 from handlers.registry import HandlerRegistry
 
@@ -68,7 +68,7 @@ def issue(ctx, agency="sulut", job=None, instance_id=None, **variables):
     job = job or fake_job(
         agency, "credentials.issue", {"subdomain": "dinkes", **variables}, instance_id=instance_id
     )
-    return IssueCredentials().run(job, ctx)
+    return CredentialsIssueHandler().run(job, ctx)
 
 
 def link(vault, sessions, ref) -> str:
@@ -244,7 +244,7 @@ def test_the_letter_prints_the_password_once(ctx, agencies, sessions, vault, set
         {"template": "credentials_letter", "credentials_ref": ref, "opd_name": "Dinas Kesehatan"},
         instance_id=REQUEST,
     )
-    out = GenerateLetter().run(job, ctx)
+    out = LetterGenerateHandler().run(job, ctx)
     store = AttachmentStore.from_settings(settings)
     with sessions() as s:
         att = store.get(s, out["letter_pdf"], agency_id=agencies["sulut"])
@@ -256,7 +256,7 @@ def test_the_letter_prints_the_password_once(ctx, agencies, sessions, vault, set
     r = row(sessions, ref)
     assert check_password_hash(r.password_hash, password)
     assert (r.secret_enc, r.revealed_via) == (None, "letter")
-    assert GenerateLetter().run(job, ctx) == out  # a retried job: the same letter
+    assert LetterGenerateHandler().run(job, ctx) == out  # a retried job: the same letter
     with pytest.raises(CredentialsUnavailable):
         link(vault, sessions, ref)  # printed: no link any more
     other = fake_job(
@@ -266,13 +266,13 @@ def test_the_letter_prints_the_password_once(ctx, agencies, sessions, vault, set
         instance_id=REQUEST,
     )
     with pytest.raises(CredentialsUnavailable):
-        GenerateLetter().run(other, ctx)  # nor a second letter
+        LetterGenerateHandler().run(other, ctx)  # nor a second letter
     with pytest.raises(Exception, match="credentials_ref"):
-        GenerateLetter().run(
+        LetterGenerateHandler().run(
             fake_job("sulut", "letter.generate", {"template": "credentials_letter"}), ctx
         )
     with pytest.raises(Exception, match="tidak ditemukan"):  # another agency's credentials
-        GenerateLetter().run(
+        LetterGenerateHandler().run(
             fake_job(
                 "kudus",
                 "letter.generate",
@@ -292,7 +292,7 @@ def test_a_letter_cannot_print_another_requests_credentials(ctx, agencies, sessi
         {"template": "credentials_letter", "credentials_ref": victim},
     )
     with pytest.raises(NotFound) as err:
-        GenerateLetter().run(attacker, ctx)
+        LetterGenerateHandler().run(attacker, ctx)
     assert "tidak ditemukan untuk permohonan ini" in str(err.value)
     assert "not found for this request" in str(err.value)
     r = row(sessions, victim)
@@ -306,7 +306,7 @@ def test_a_letter_cannot_print_another_requests_credentials(ctx, agencies, sessi
         {"template": "credentials_letter", "credentials_ref": victim},
         instance_id=REQUEST,
     )
-    assert GenerateLetter().run(own, ctx)["issued_letter_number"] == "B/000001/DKIPS/2026"
+    assert LetterGenerateHandler().run(own, ctx)["issued_letter_number"] == "B/000001/DKIPS/2026"
     assert row(sessions, victim).revealed_via == "letter"
 
 
@@ -318,7 +318,7 @@ def test_a_mail_cannot_send_another_requests_credentials(ctx, agencies, sessions
         {"template": "credentials", "to": "eve@example.org", "credentials_ref": victim},
     )
     with pytest.raises(NotFound):
-        SendMail().run(attacker, ctx)
+        MailSendHandler().run(attacker, ctx)
     with sessions() as s:
         assert s.scalars(select(OutboxMessage)).all() == []
     assert row(sessions, victim).secret_enc is not None
@@ -328,7 +328,7 @@ def test_a_mail_cannot_send_another_requests_credentials(ctx, agencies, sessions
         {"template": "credentials", "to": "a@sulutprov.go.id", "credentials_ref": victim},
         instance_id=REQUEST,
     )
-    SendMail().run(own, ctx)
+    MailSendHandler().run(own, ctx)
     with sessions() as s:
         [queued] = s.scalars(select(OutboxMessage)).all()
         assert queued.credentials_ref == victim and queued.instance_id == REQUEST
@@ -373,7 +373,9 @@ def test_flow_through_engine_and_workers_keeps_the_password_out_of_everything(
             variables={**common, "subdomain": "disdik", "channel": "in_person"},
         )
 
-        registry = HandlerRegistry([SendMail(), GenerateLetter(), IssueCredentials()])
+        registry = HandlerRegistry(
+            [MailSendHandler(), LetterGenerateHandler(), CredentialsIssueHandler()]
+        )
         pool = WorkerPool(engine, registry, context=ctx)
         for _ in range(30):
             if not pool.run_once():
@@ -478,7 +480,7 @@ def test_delivery_retry_after_a_failed_send_mints_a_fresh_link(
         },
         instance_id=REQUEST,
     )
-    SendMail().run(job, ctx)
+    MailSendHandler().run(job, ctx)
     delivery = MailDelivery(sessions, clock=clock, settings=settings)
     delivery.deliver_due()  # server down: nothing minted before a connection exists
     assert row(sessions, ref).token_hash is None
@@ -500,7 +502,7 @@ def test_the_mail_for_an_already_seen_password_says_so(sessions, clock, agencies
         ctx = HandlerContext(clock=clock, sessions=sessions, settings=settings)
         ref = issue(ctx, instance_id=REQUEST)["credentials_ref"]
         vault.reveal_once(link(vault, sessions, ref))
-        SendMail().run(
+        MailSendHandler().run(
             fake_job(
                 "sulut",
                 "mail.send",

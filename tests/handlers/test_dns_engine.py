@@ -13,9 +13,9 @@ from support import actor
 
 from engine.models import ExternalTask, HistoryEvent, Incident, ProcessInstance
 from engine.workers import WorkerPool
-from handlers.dns.handlers import DnsChangeHandler, DnsCreate, DnsDelete
+from handlers.dns.handler import DnsChangeHandler, DnsCreateHandler, DnsDeleteHandler
 from handlers.dns.models import DnsChange
-from handlers.names.handlers import SubdomainCheck, SubdomainReserve
+from handlers.names.handler import SubdomainCheckHandler, SubdomainReserveHandler
 from handlers.names.models import Subdomain
 from handlers.registry import HandlerRegistry
 
@@ -58,7 +58,13 @@ DIAGRAM = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 def registry() -> HandlerRegistry:
     return HandlerRegistry(
-        [SubdomainCheck(), SubdomainReserve(), DnsCreate(), DnsChangeHandler(), DnsDelete()]
+        [
+            SubdomainCheckHandler(),
+            SubdomainReserveHandler(),
+            DnsCreateHandler(),
+            DnsChangeHandler(),
+            DnsDeleteHandler(),
+        ]
     )
 
 

@@ -10,13 +10,18 @@ from engine.errors import BpmnErrorRaised
 from handlers.base import HandlerContext
 from handlers.dns.config import provider_for
 from handlers.dns.errors import DnsConfigError
-from handlers.dns.handlers import DnsChangeHandler, DnsCreate, DnsDelete
+from handlers.dns.handler import DnsChangeHandler, DnsCreateHandler, DnsDeleteHandler
 from handlers.dns.models import DnsChange
 from handlers.dns.records import records_for
-from handlers.names.handlers import SubdomainReserve
+from handlers.names.handler import SubdomainReserveHandler
 from handlers.names.models import Subdomain
 
-CREATE, CHANGE, DELETE, RESERVE = DnsCreate(), DnsChangeHandler(), DnsDelete(), SubdomainReserve()
+CREATE, CHANGE, DELETE, RESERVE = (
+    DnsCreateHandler(),
+    DnsChangeHandler(),
+    DnsDeleteHandler(),
+    SubdomainReserveHandler(),
+)
 
 
 def audit(sessions) -> list[DnsChange]:
@@ -308,5 +313,5 @@ def test_the_builtin_registry_declares_the_topics():
     }
     assert "new_subdomain" in described["dns.change"]["inputs"]
     assert described["dns.create"]["outputs"].keys() == {"fqdn", "dns_records"}
-    assert DnsCreate.errors.keys() >= {"NAME_TAKEN", "DNS_NAME_IN_USE", "NAME_INVALID"}
-    assert SubdomainReserve.errors.keys() == {"NAME_TAKEN", "NAME_INVALID"}
+    assert DnsCreateHandler.errors.keys() >= {"NAME_TAKEN", "DNS_NAME_IN_USE", "NAME_INVALID"}
+    assert SubdomainReserveHandler.errors.keys() == {"NAME_TAKEN", "NAME_INVALID"}

@@ -15,7 +15,7 @@ import pytest
 from nginx_server import NginxServer, NginxUnavailable
 
 from handlers.base import BpmnErrorRaised, HandlerContext
-from handlers.hosting import HostingCreate
+from handlers.hosting import HostingCreateHandler
 from handlers.hosting.errors import HostingConfigError, WebServerError
 from handlers.hosting.files import OWNER_FILE
 from handlers.names import store
@@ -54,19 +54,19 @@ def hosting(nginx: NginxServer, set_agency_settings: Any) -> NginxServer:
 
 
 def create(ctx: HandlerContext, job: Any) -> dict[str, Any]:
-    return dict(HostingCreate().run(job, ctx))
+    return dict(HostingCreateHandler().run(job, ctx))
 
 
 def refusal(ctx: HandlerContext, job: Any) -> BpmnErrorRaised:
     with pytest.raises(BpmnErrorRaised) as err:
-        HostingCreate().run(job, ctx)
+        HostingCreateHandler().run(job, ctx)
     return err.value
 
 
 def test_registered_and_declared() -> None:
     registry = default_registry()
     handler = registry.get("hosting.create")
-    assert isinstance(handler, HostingCreate)
+    assert isinstance(handler, HostingCreateHandler)
     assert handler.outputs == {"hosting_path": handler.outputs["hosting_path"]}
     assert "subdomain" in handler.inputs
 

@@ -16,8 +16,9 @@ from engine.models import Agency
 from handlers.attachments.models import Attachment
 from handlers.attachments.store import AttachmentStore, clean_filename, parse_ref, sniff_mime
 from handlers.base import HandlerContext
-from handlers.letters.generate import GenerateLetter, next_number
+from handlers.letters.handler import LetterGenerateHandler
 from handlers.letters.models import Letter
+from handlers.letters.numbering import next_number
 
 VARS = {
     "opd_name": "Bappeda Provinsi Kalimantan Barat",
@@ -46,7 +47,7 @@ def store(settings):
 
 def generate(ctx, agency="kalbar", template="confirmation", job=None, **variables):
     job = job or fake_job(agency, "letter.generate", {**VARS, "template": template, **variables})
-    return GenerateLetter().run(job, ctx)
+    return LetterGenerateHandler().run(job, ctx)
 
 
 def attachment(sessions, ref) -> Attachment:
@@ -191,7 +192,7 @@ def test_a_retried_job_gets_the_same_letter_not_a_new_number(ctx, agencies, sess
 
 
 def test_a_failed_letter_gives_its_number_back(ctx, agencies, sessions, monkeypatch):
-    from handlers.letters import generate as module
+    from handlers.letters import handler as module
 
     def broken(*args, **kwargs):
         raise OSError("disk full")

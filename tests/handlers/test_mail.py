@@ -16,10 +16,10 @@ from handlers.attachments.store import AttachmentStore, make_ref
 from handlers.base import HandlerContext
 from handlers.mail import TEMPLATES, MailDelivery, MailError, MailRenderer
 from handlers.mail.delivery import SmtpConfig
-from handlers.mail.handler import SendMail
+from handlers.mail.errors import UnknownTemplate
+from handlers.mail.handler import MailSendHandler
 from handlers.mail.models import OutboxMessage
 from handlers.mail.outbox import split_addresses
-from handlers.mail.render import UnknownTemplate
 
 APPLICANT = "ani@dinkes.kuduskab.go.id"
 VARS = {
@@ -54,7 +54,7 @@ def delivery(sessions, clock, settings):
 
 def send(ctx, agency: str = "kudus", job=None, **variables):
     job = job or fake_job(agency, "mail.send", {**VARS, **variables})
-    assert SendMail().run(job, ctx) == {}
+    assert MailSendHandler().run(job, ctx) == {}
     return job
 
 

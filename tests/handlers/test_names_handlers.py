@@ -14,12 +14,12 @@ from engine.errors import BpmnErrorRaised
 from handlers.base import HandlerContext
 from handlers.dns.errors import DnsServerUnreachable
 from handlers.names import store
-from handlers.names.handlers import SubdomainCheck, SubdomainReserve
+from handlers.names.handler import SubdomainCheckHandler, SubdomainReserveHandler
 from handlers.names.models import Subdomain
 from handlers.names.sweep import ReservationSweep
 
-CHECK = SubdomainCheck()
-RESERVE = SubdomainReserve()
+CHECK = SubdomainCheckHandler()
+RESERVE = SubdomainReserveHandler()
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from handlers.names.errors import NameRefused
 from handlers.names.rules import (
     RESERVED_LABELS,
-    NameRefused,
     abbreviations,
     normalize,
     reserved_labels,

@@ -18,10 +18,10 @@ from support import actor
 
 from engine.workers import WorkerPool
 from handlers.base import BpmnErrorRaised, HandlerContext, HandlerError
-from handlers.dns.handlers import DnsCreate
-from handlers.hosting import HostingCreate
+from handlers.dns.handler import DnsCreateHandler
+from handlers.hosting import HostingCreateHandler
 from handlers.registry import HandlerRegistry, default_registry
-from handlers.website import WebsiteVerify
+from handlers.website import WebsiteVerifyHandler
 
 FQDN = "dinkes.kuduskab.go.id"
 TITLE = f"Situs sedang disiapkan: {FQDN}"
@@ -61,26 +61,26 @@ def in_zone(server: NamedServer, records: str) -> None:
 
 
 def verify(ctx: HandlerContext, job: Any) -> dict[str, Any]:
-    return dict(WebsiteVerify().run(job, ctx))
+    return dict(WebsiteVerifyHandler().run(job, ctx))
 
 
 def host(ctx: HandlerContext, make_job: Any, label: str = "dinkes", **kw: Any) -> Path:
-    out = HostingCreate().run(make_job("hosting.create", subdomain=label, **kw), ctx)
+    out = HostingCreateHandler().run(make_job("hosting.create", subdomain=label, **kw), ctx)
     return Path(out["hosting_path"])
 
 
 def test_registered_and_declared() -> None:
     handler = default_registry().get("website.verify")
-    assert isinstance(handler, WebsiteVerify)
+    assert isinstance(handler, WebsiteVerifyHandler)
     assert set(handler.outputs) == {"website_ok", "website_report"}
 
 
 def test_hosted_and_in_dns_is_ok_with_what_was_seen(site, handler_ctx, make_job, dns_server):
     job = make_job("hosting.create", subdomain="dinkes", opd_name="Dinas Kesehatan")
-    HostingCreate().run(job, handler_ctx)
+    HostingCreateHandler().run(job, handler_ctx)
     site.wait_for(FQDN)
     # the name through the DNS handler, as the diagrams do
-    created = DnsCreate().run(
+    created = DnsCreateHandler().run(
         make_job("dns.create", instance_id=job.instance_id, subdomain="dinkes", target="127.0.0.1"),
         handler_ctx,
     )
@@ -284,7 +284,7 @@ def flow(engine, site, configure_dns, handler_ctx):
     engine.deploy(actor("admin_kudus", "kudus", "admin"), [("site.bpmn", DIAGRAM)])
     pool = WorkerPool(
         engine,
-        HandlerRegistry([HostingCreate(), DnsCreate(), WebsiteVerify()]),
+        HandlerRegistry([HostingCreateHandler(), DnsCreateHandler(), WebsiteVerifyHandler()]),
         context=handler_ctx,
     )
 
@@ -337,7 +337,9 @@ def test_engine_flow_two_requests_for_one_name_one_hosting_and_one_incident(
 ):
     start, pool = flow
     ids = {start("dinkes").id, start("dinkes").id}
-    hosting_only = WorkerPool(engine, HandlerRegistry([HostingCreate()]), context=handler_ctx)
+    hosting_only = WorkerPool(
+        engine, HandlerRegistry([HostingCreateHandler()]), context=handler_ctx
+    )
     assert hosting_only.run_once() == 1
     assert hosting_only.run_once() == 1  # the other request's hosting.create
     [incident] = engine.incidents(admin)

@@ -18,7 +18,7 @@ from engine.actors import Actor
 from engine.models import ExternalTask, User
 from engine.runtime import TopicRequest
 from handlers.base import HandlerContext, Job
-from handlers.dns.handlers import DnsCreate
+from handlers.dns.handler import DnsCreateHandler
 from handlers.dns.models import DnsChange
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
@@ -726,7 +726,7 @@ def test_record_written_by_the_dns_create_handler_is_shown(
     # no DNS settings: the embedded default, a zone file created under DNS_ZONE_DIR
     settings = {"DNS_ZONE_DIR": str(tmp_path)}
     ctx = HandlerContext(clock=engine.clock, sessions=engine.sessions, settings=settings)
-    out = DnsCreate().run(job, ctx)
+    out = DnsCreateHandler().run(job, ctx)
     assert out["fqdn"] == "disdikpora.kuduskab.go.id"
     table = text_of(adm.get("/admin/dns")).split('id="dns-records"')[1].split("</table>")[0]
     assert "disdikpora.kuduskab.go.id" in table and "203.0.113.10" in table

@@ -20,12 +20,9 @@ from flask import abort, current_app, g, make_response, render_template
 from sqlalchemy import select
 
 from engine.models import ProcessInstance
+from handlers.credentials.errors import CredentialsUnavailable
 from handlers.credentials.models import SiteCredential
-from handlers.credentials.vault import (
-    CredentialsUnavailable,
-    CredentialVault,
-    token_hash,
-)
+from handlers.credentials.vault import CredentialVault, token_hash
 
 from ..auth import login_required
 from ..i18n import gettext

@@ -25,12 +25,14 @@ from typing import Any, ClassVar
 
 from sqlalchemy import select
 
+from engine.queries.recipients import AgencyInfo
+from handlers.agency_settings import load_agency
 from handlers.base import BpmnErrorRaised, Handler, HandlerContext, Job
 from handlers.names import store
-from handlers.names.handlers import claim, valid_label
+from handlers.names.labels import claim, valid_label
 
 from .base import DnsProvider, Outcome, Plan
-from .config import dns_settings, load_agency, provider_for
+from .config import dns_settings, provider_for
 from .errors import DnsConflict, DnsValidationError
 from .models import DnsChange
 from .records import Records, as_output, from_json, records_for, renamed, to_json
@@ -45,8 +47,10 @@ _ERRORS_COMMON = {
 class _DnsHandler(Handler):
     action: ClassVar[str] = ""
 
-    def _setup(self, job: Job, ctx: HandlerContext) -> tuple[Any, dict[str, Any], DnsProvider]:
-        agency = load_agency(ctx, job.agency)
+    def _setup(
+        self, job: Job, ctx: HandlerContext
+    ) -> tuple[AgencyInfo, dict[str, Any], DnsProvider]:
+        agency = load_agency(ctx.sessions, job.agency)
         cfg = dns_settings(agency, ctx.settings)
         provider = provider_for(agency, ctx.settings, today=lambda: ctx.now().date())
         return agency, cfg, provider
@@ -66,7 +70,7 @@ class _DnsHandler(Handler):
         self,
         ctx: HandlerContext,
         job: Job,
-        agency: Any,
+        agency: AgencyInfo,
         provider: DnsProvider,
         fqdn: str,
         before: Records,
@@ -111,7 +115,9 @@ class _DnsHandler(Handler):
                 row.before = to_json(before)
 
     @staticmethod
-    def _owned(ctx: HandlerContext, job: Job, agency: Any, fqdn: str, current: Records) -> bool:
+    def _owned(
+        ctx: HandlerContext, job: Job, agency: AgencyInfo, fqdn: str, current: Records
+    ) -> bool:
         """Whether this request wrote ``current`` at ``fqdn`` (an earlier attempt's audit row)."""
         with ctx.sessions() as s:
             rows = s.scalars(
@@ -124,7 +130,7 @@ class _DnsHandler(Handler):
             ).all()
         return any(from_json(r.after) == current for r in rows)
 
-    def _apply(
+    def _apply_plan(
         self,
         ctx: HandlerContext,
         audit_id: int,
@@ -144,7 +150,7 @@ class _DnsHandler(Handler):
         return outcome
 
 
-class DnsCreate(_DnsHandler):
+class DnsCreateHandler(_DnsHandler):
     topic = "dns.create"
     action = "create"
     description = (
@@ -169,7 +175,7 @@ class DnsCreate(_DnsHandler):
         "DNS_INVALID_RECORD": "the target or TXT text cannot be written as a record",
     }
 
-    def run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
+    def _run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
         agency, cfg, provider = self._setup(job, ctx)
         label = valid_label(job.variables.get("subdomain"), agency, ctx)
         fqdn = provider.fqdn(label)
@@ -195,7 +201,7 @@ class DnsCreate(_DnsHandler):
         self,
         ctx: HandlerContext,
         job: Job,
-        agency: Any,
+        agency: AgencyInfo,
         provider: DnsProvider,
         label: str,
         desired: Records,
@@ -211,7 +217,9 @@ class DnsCreate(_DnsHandler):
         elif current and self._owned(ctx, job, agency, fqdn, current):
             self._finish(ctx, audit_id, "failed", "superseded: replacing this request's records")
             audit_id = self._audit(ctx, job, agency, provider, fqdn, current, desired)
-            self._apply(ctx, audit_id, provider, provider.plan_replace(label, current, desired))
+            self._apply_plan(
+                ctx, audit_id, provider, provider.plan_replace(label, current, desired)
+            )
         else:
             message = (
                 f"Nama {fqdn} sudah memiliki rekaman di server DNS yang tidak dibuat oleh "
@@ -248,7 +256,7 @@ class DnsChangeHandler(_DnsHandler):
         "DNS_INVALID_RECORD": "the target or TXT text cannot be written as a record",
     }
 
-    def run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
+    def _run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
         agency, cfg, provider = self._setup(job, ctx)
         old = valid_label(job.variables.get("subdomain"), agency, ctx)
         raw_new = job.variables.get("new_subdomain")
@@ -284,7 +292,7 @@ class DnsChangeHandler(_DnsHandler):
             plan = provider.plan_rename(old, new, before_old, before_new, desired)
             before_all = (*before_old, *before_new)
         audit_id = self._audit(ctx, job, agency, provider, fqdn, before_all, desired)
-        self._apply(ctx, audit_id, provider, plan)
+        self._apply_plan(ctx, audit_id, provider, plan)
         if not provider.dry_run:
             if new != old:
                 store.release(
@@ -303,7 +311,7 @@ class DnsChangeHandler(_DnsHandler):
         return {"fqdn": fqdn, "dns_records": as_output({new: desired}, provider.zone)}
 
 
-class DnsDelete(_DnsHandler):
+class DnsDeleteHandler(_DnsHandler):
     topic = "dns.delete"
     action = "delete"
     description = (
@@ -318,13 +326,13 @@ class DnsDelete(_DnsHandler):
     }
     errors: ClassVar[Mapping[str, str]] = dict(_ERRORS_COMMON)
 
-    def run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
+    def _run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
         agency, _cfg, provider = self._setup(job, ctx)
         label = valid_label(job.variables.get("subdomain"), agency, ctx)
         fqdn = provider.fqdn(label)
         before = provider.records(label)
         audit_id = self._audit(ctx, job, agency, provider, fqdn, before, ())
-        self._apply(ctx, audit_id, provider, provider.plan_delete(label, before))
+        self._apply_plan(ctx, audit_id, provider, provider.plan_delete(label, before))
         if not provider.dry_run:
             store.release(
                 ctx.sessions, agency_id=agency.id, label=label, by=job.business_key, now=ctx.now()

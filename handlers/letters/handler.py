@@ -1,8 +1,7 @@
 """``letter.generate``: a numbered PDF letter on the agency's letterhead, stored as an attachment.
 
-One transaction does it all: take the next number of the agency's series for the year (one
-conditional UPDATE on ``letter_sequence``; PostgreSQL holds the row lock and SQLite the write lock
-until commit, so concurrent letters queue and numbers have no duplicates), render the PDF, store
+One transaction does it all: take the next number of the agency's series for the year
+(:mod:`handlers.letters.numbering`), render the PDF (:mod:`handlers.letters.pdf`), store
 it by hash, add the ``attachment`` and ``letter`` rows, and for ``credentials_letter`` erase the
 encrypted password the letter prints. A failure rolls all of it back, so numbers have no gaps and
 a password is never lost. A retried job finds its letter by job id and returns it again.
@@ -18,31 +17,21 @@ from typing import Any
 
 from jinja2 import FileSystemLoader, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import Conflict, SopflowError
-from engine.models import Agency, ProcessInstance
+from engine.queries.recipients import AgencyInfo, instance_info
 
-from ..agency_settings import (
-    agency_by_code,
-    checked_format,
-    local_now,
-    setting,
-    tanggal,
-    task_inputs,
-)
+from ..agency_settings import agency_by_code, local_now, setting, tanggal, task_inputs
 from ..attachments.store import AttachmentStore, make_ref
 from ..base import Handler, HandlerContext, Job
 from ..credentials.vault import CredentialVault
-from .models import Letter, LetterSequence
+from .errors import LetterError, UnknownLetterTemplate
+from .models import Letter
+from .numbering import format_number, next_number
 from .pdf import LetterPdf, letterhead_for
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
-ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
-NUMBER_FIELDS = {"seq", "year", "month", "roman_month", "unit", "agency"}
-DEFAULT_FORMATS = {"surat": "B/{seq:06d}/{unit}/{year}", "agenda": "{seq:06d}/AGENDA/{unit}/{year}"}
 
 
 @dataclass(frozen=True)
@@ -62,56 +51,7 @@ KINDS: dict[str, LetterKind] = {
 }
 
 
-def number_format(settings: Mapping[str, Any] | None, agency: Agency, series: str) -> str:
-    key = "number_format" if series == "surat" else f"{series}_number_format"
-    default = DEFAULT_FORMATS.get(series, "{seq:06d}/" + series.upper() + "/{unit}/{year}")
-    fmt = str(setting(settings, agency, "letter", key, default))
-    return checked_format(fmt, NUMBER_FIELDS, f"LETTER_{key.upper()}")
-
-
-def unit_code(settings: Mapping[str, Any] | None, agency: Agency) -> str:
-    default = (agency.name.split() or [agency.code])[0].upper()
-    return str(setting(settings, agency, "letter", "unit", default))
-
-
-def next_number(s: Session, agency_id: int, series: str, year: int) -> int:
-    """The next number of the series in the caller's transaction (no gaps: it rolls back with
-    the caller)."""
-    for _ in range(5):
-        value = s.execute(
-            update(LetterSequence)
-            .where(
-                LetterSequence.agency_id == agency_id,
-                LetterSequence.series == series,
-                LetterSequence.year == year,
-            )
-            .values(last_value=LetterSequence.last_value + 1)
-            .returning(LetterSequence.last_value)
-        ).scalar()
-        if value is not None:
-            return int(value)
-        try:
-            with s.begin_nested():
-                s.add(LetterSequence(agency_id=agency_id, series=series, year=year, last_value=0))
-        except IntegrityError:
-            pass  # another transaction created the row first: increment it
-    raise Conflict("Could not allocate a letter number", "Gagal membuat nomor surat")
-
-
-def format_number(
-    settings: Mapping[str, Any] | None, agency: Agency, series: str, seq: int, moment: datetime
-) -> str:
-    return number_format(settings, agency, series).format(
-        seq=seq,
-        year=moment.year,
-        month=moment.month,
-        roman_month=ROMAN[moment.month - 1],
-        unit=unit_code(settings, agency),
-        agency=agency.code.upper(),
-    )
-
-
-class GenerateLetter(Handler):
+class LetterGenerateHandler(Handler):
     topic = "letter.generate"
     description = (
         "Membuat surat PDF bernomor dengan kop instansi dan menyimpannya sebagai lampiran "
@@ -129,7 +69,7 @@ class GenerateLetter(Handler):
         "permohonan)",
     }
 
-    def run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
+    def _run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
         store = AttachmentStore.from_settings(ctx.settings)
         with ctx.sessions.begin() as s:
             done = s.scalar(select(Letter).where(Letter.job_id == job.id))
@@ -162,7 +102,7 @@ class GenerateLetter(Handler):
         s: Session,
         ctx: HandlerContext,
         store: AttachmentStore,
-        agency: Agency,
+        agency: AgencyInfo,
         template: str,
         variables: Mapping[str, Any],
         *,
@@ -174,15 +114,18 @@ class GenerateLetter(Handler):
         template_dir = setting(ctx.settings, None, "letter", "template_dir")
         env = _environment(Path(str(template_dir)) if template_dir else None, agency.code)
         if not template or not template.replace("_", "").isalnum():
-            raise SopflowError(
-                f"Unknown letter template {template!r}", f"Templat surat {template!r} tidak dikenal"
+            raise UnknownLetterTemplate(
+                f"Unknown letter template {template!r}",
+                f"Templat surat {template!r} tidak dikenal",
+                record=template,
             )
         try:
             tpl = env.get_template(f"{template}.txt")
         except TemplateNotFound:
-            raise SopflowError(
+            raise UnknownLetterTemplate(
                 f"Unknown letter template {template!r} (known: {', '.join(KINDS)})",
                 f"Templat surat {template!r} tidak dikenal (yang ada: {', '.join(KINDS)})",
+                record=template,
             )
         kind = KINDS.get(template, LetterKind(template.replace("_", " ").capitalize()))
         now = ctx.clock.now()
@@ -214,21 +157,23 @@ class GenerateLetter(Handler):
         if isinstance(variables.get("letter_date"), str):
             context["letter_date"] = _tanggal_iso(variables["letter_date"])
         if instance_id:
-            inst = s.get(ProcessInstance, instance_id)
+            inst = instance_info(s, instance_id)
             if inst is not None and inst.agency_id == agency.id:
                 context.setdefault("received_date", tanggal(local_now(agency, inst.started_at)))
         if kind.needs_credentials:
             if not credentials_ref:
-                raise SopflowError(
+                raise LetterError(
                     f"Letter '{template}' needs the input credentials_ref",
                     f"Surat '{template}' memerlukan masukan credentials_ref",
+                    record=template,
                 )
             if not instance_id:
-                raise SopflowError(
+                raise LetterError(
                     f"Letter '{template}' prints credentials and needs the request they were "
                     "issued for",
                     f"Surat '{template}' mencetak kredensial dan memerlukan permohonan tempat "
                     "kredensial itu dibuat",
+                    record=template,
                 )
             vault = CredentialVault.from_settings(
                 ctx.settings, clock=ctx.clock, sessions=ctx.sessions

@@ -12,41 +12,19 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from handlers.base import BpmnErrorRaised, Handler, HandlerContext, Job
-from handlers.dns.config import load_agency, provider_for
+from handlers.agency_settings import load_agency
+from handlers.base import Handler, HandlerContext, Job
+from handlers.dns.config import provider_for
 
 from . import store
-from .rules import NameRefused, Reason, normalize, reserved_labels, suggest
+from .errors import NameRefused
+from .labels import available_reason, claim, dns_reason, held_reason, reserved_for, valid_label
+from .rules import normalize, suggest
 
 log = logging.getLogger("sopflow.names")
 
 
-def _reserved(agency: Any, ctx: HandlerContext) -> frozenset[str]:
-    names = (agency.settings or {}).get("names")
-    return reserved_labels(names if isinstance(names, Mapping) else None, ctx.settings)
-
-
-def held_reason(fqdn: str) -> Reason:
-    return Reason(
-        "taken_registry",
-        f"Nama {fqdn} sudah dipesan atau dipakai oleh permohonan lain.",
-        f"The name {fqdn} is already reserved or used by another request.",
-    )
-
-
-def dns_reason(fqdn: str) -> Reason:
-    return Reason(
-        "taken_dns",
-        f"Nama {fqdn} sudah ada di server DNS.",
-        f"The name {fqdn} already exists at the DNS server.",
-    )
-
-
-def available_reason(fqdn: str) -> Reason:
-    return Reason("available", f"Nama {fqdn} tersedia.", f"The name {fqdn} is available.")
-
-
-class SubdomainCheck(Handler):
+class SubdomainCheckHandler(Handler):
     topic = "subdomain.check"
     description = (
         "Checks a requested subdomain label: syntax (IDNA UTS-46, LDH, lengths), reserved "
@@ -64,9 +42,9 @@ class SubdomainCheck(Handler):
     }
     errors: ClassVar[Mapping[str, str]] = {}
 
-    def run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
-        agency = load_agency(ctx, job.agency)
-        reserved = _reserved(agency, ctx)
+    def _run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
+        agency = load_agency(ctx.sessions, job.agency)
+        reserved = reserved_for(agency, ctx)
         parent = agency.parent_domain
         provider: Any = None
 
@@ -121,7 +99,7 @@ class SubdomainCheck(Handler):
         }
 
 
-class SubdomainReserve(Handler):
+class SubdomainReserveHandler(Handler):
     topic = "subdomain.reserve"
     description = (
         "Reserves the label for this request, atomically: of concurrent reservations of one "
@@ -134,39 +112,10 @@ class SubdomainReserve(Handler):
         "NAME_TAKEN": "another request already holds the label",
     }
 
-    def run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
-        agency = load_agency(ctx, job.agency)
+    def _run(self, job: Job, ctx: HandlerContext) -> Mapping[str, Any]:
+        agency = load_agency(ctx.sessions, job.agency)
         label = valid_label(job.variables.get("subdomain"), agency, ctx)
         fqdn = f"{label}.{agency.parent_domain}"
         claim(ctx, job, agency, label, fqdn)
         log.info("subdomain.reserve %s for %s", fqdn, job.business_key)
         return {}
-
-
-def valid_label(raw: Any, agency: Any, ctx: HandlerContext) -> str:
-    """The normalized label, or the BPMN error NAME_INVALID saying why not."""
-    try:
-        return normalize(raw, agency.parent_domain, _reserved(agency, ctx))
-    except NameRefused as refused:
-        raise BpmnErrorRaised("NAME_INVALID", refused.reason.text())
-
-
-def claim(
-    ctx: HandlerContext, job: Job, agency: Any, label: str, fqdn: str, state: str = "reserved"
-) -> None:
-    """Hold ``label`` for the job's request, or the BPMN error NAME_TAKEN."""
-    try:
-        store.reserve(
-            ctx.sessions,
-            agency_id=agency.id,
-            label=label,
-            fqdn=fqdn,
-            instance_id=job.instance_id,
-            business_key=job.business_key,
-            actor=job.worker_id,
-            now=ctx.now(),
-            state=state,
-            release_others=state == "reserved",
-        )
-    except store.NameHeld:
-        raise BpmnErrorRaised("NAME_TAKEN", held_reason(fqdn).text())
