@@ -25,9 +25,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine.errors import NotFound, SopflowError
+from engine.errors import NotFound
 
 from ..agency_settings import instance_dir
+from .errors import AttachmentCorrupt, AttachmentFileMissing
 from .models import Attachment
 
 REF_PREFIX = "att:"
@@ -184,13 +185,15 @@ class AttachmentStore:
         try:
             data = self.path_for(att.sha256).read_bytes()
         except FileNotFoundError:
-            raise SopflowError(
+            raise AttachmentFileMissing(
                 f"The file of attachment {att.id} is missing from {self.root}",
                 f"Berkas lampiran {att.id} tidak ada di {self.root}",
+                record=att.id,
             )
         if hashlib.sha256(data).hexdigest() != att.sha256:
-            raise SopflowError(
+            raise AttachmentCorrupt(
                 f"The file of attachment {att.id} does not match its hash",
                 f"Berkas lampiran {att.id} tidak cocok dengan hash-nya",
+                record=att.id,
             )
         return data
