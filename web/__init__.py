@@ -15,6 +15,7 @@ from engine.db import make_db, make_sessions
 from engine.runtime import Engine, topics_policy
 
 from .config import flag, load_settings
+from .context import EXTENSION
 
 __all__ = ["build_engine", "create_app", "load_settings"]
 
@@ -75,7 +76,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SOPFLOW=settings,
     )
     engine, registry = build_engine(settings, settings.get("REGISTRY"))
-    app.extensions["sopflow"] = engine
+    app.extensions[EXTENSION] = engine
     app.extensions["sopflow.registry"] = registry
 
     from .health import bp as health_bp

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, url_for
+from flask import Blueprint, Response, jsonify, redirect, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+
+from web import context
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("sopflow.web")
@@ -15,7 +17,7 @@ log = logging.getLogger("sopflow.web")
 
 @bp.get("/health")
 def health() -> tuple[Response, int]:
-    engine = current_app.extensions["sopflow"]
+    engine = context.engine()
     try:
         with engine.sessions() as s:
             s.execute(text("SELECT 1"))

@@ -6,19 +6,16 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import abort, current_app, g
+from flask import abort, g
 from sqlalchemy import func, select
 
 from engine.models import Incident, ProcessInstance
 from engine.states import InstanceState
+from web.context import engine
 
 from ..auth import login_required
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def engine() -> Any:
-    return current_app.extensions["sopflow"]
 
 
 def admin_required(view: F) -> F:

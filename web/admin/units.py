@@ -25,7 +25,7 @@ def _members() -> dict[int, int]:
             .where(User.agency_id == g.user.agency_id, User.work_unit_id.is_not(None))
             .group_by(User.work_unit_id)
         ).all()
-    return {int(r[0]): int(r[1]) for r in rows}
+    return {int(r[0] or 0): int(r[1]) for r in rows}
 
 
 def _page(status: int = 200, code: str = "", name: str = "", error: str = "") -> Any:

@@ -38,6 +38,7 @@ from sqlalchemy import func, select
 from engine import access
 from engine.actors import ADMIN_GROUP, Actor
 from engine.models import User
+from web.context import engine
 
 from .. import passwords
 from ..i18n import LANGUAGES, gettext
@@ -206,10 +207,6 @@ def end_cookie_session() -> None:
     session.clear()
     if lang:
         session["lang"] = lang
-
-
-def engine() -> Any:
-    return current_app.extensions["sopflow"]
 
 
 def load_user() -> None:

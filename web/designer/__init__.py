@@ -18,7 +18,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     g,
     jsonify,
@@ -29,6 +28,7 @@ from flask import (
 )
 
 from engine.errors import DeployError, NotFound, Problem
+from web.context import engine
 
 from ..auth import login_required
 from ..errorpages import engine_errors
@@ -115,10 +115,6 @@ EN = {
     "Sedang berjalan": "In progress",
 }
 add_translations(EN)
-
-
-def engine() -> Any:
-    return current_app.extensions["sopflow"]
 
 
 @bp.before_request

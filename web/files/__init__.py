@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, send_file
+from flask import Blueprint, abort, g, send_file
 
 from engine import access
 from engine.errors import NotFound
+from web import context
 
 from .. import formview
 from ..auth import login_required
@@ -21,7 +22,7 @@ engine_errors(bp)
 @bp.get("/lampiran/<attachment_id>")
 @login_required
 def download(attachment_id: str) -> Any:
-    engine = current_app.extensions["sopflow"]
+    engine = context.engine()
     st = formview.store()
     with engine.sessions() as s:
         att = st.get(s, attachment_id, agency_id=g.user.agency_id)

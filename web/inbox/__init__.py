@@ -8,7 +8,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -21,6 +20,7 @@ from engine import access
 from engine.errors import Conflict, FormValidationError
 from engine.models import HumanTask, ProcessInstance
 from engine.states import InstanceState, TaskState
+from web.context import engine
 
 from .. import formview
 from ..auth import login_required
@@ -34,10 +34,6 @@ engine_errors(bp)
 @bp.app_context_processor
 def _helpers() -> dict[str, Any]:
     return {"may_release": may_release}
-
-
-def engine() -> Any:
-    return current_app.extensions["sopflow"]
 
 
 def workable_task(task_id: str) -> HumanTask:

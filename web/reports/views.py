@@ -6,9 +6,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, current_app, g, render_template, request
+from flask import Response, abort, g, render_template, request
 
 from engine.states import InstanceState
+from web.context import engine
 
 from ..auth import login_required
 from ..i18n import gettext
@@ -17,10 +18,6 @@ from . import bp, charts, metrics
 from .csvexport import to_csv
 
 CSV_KINDS = ("summary", "ikm", "requests")
-
-
-def engine() -> Any:
-    return current_app.extensions["sopflow"]
 
 
 def _officer() -> None:

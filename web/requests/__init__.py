@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     g,
     jsonify,
@@ -23,6 +22,7 @@ from engine.access import Permission
 from engine.errors import FormValidationError, NotFound
 from engine.models import ProcessDefinition, ProcessInstance
 from engine.states import HistoryKind, InstanceState
+from web.context import engine
 
 from .. import formview
 from ..auth import login_required
@@ -31,10 +31,6 @@ from ..i18n import gettext
 
 bp = Blueprint("requests", __name__)
 engine_errors(bp)
-
-
-def engine() -> Any:
-    return current_app.extensions["sopflow"]
 
 
 def current_definitions() -> list[ProcessDefinition]:

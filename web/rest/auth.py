@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from engine.actors import Actor
 from engine.models import User
-from web import passwords
+from web import context, passwords
 from web.auth import login_limiter
 
 from .errors import RestError
@@ -160,7 +160,7 @@ def _check(header: str) -> Actor:
     if scheme.lower() == "bearer" and credentials.strip():
         from .tokens import token_user
 
-        user = token_user(current_app.extensions["sopflow"], credentials.strip())
+        user = token_user(context.engine(), credentials.strip())
         if user is None:
             raise _unauthorized()
         return _actor(user)
@@ -168,7 +168,7 @@ def _check(header: str) -> Actor:
     if found is None:
         raise _unauthorized()
     username, password = found
-    engine = current_app.extensions["sopflow"]
+    engine = context.engine()
     with engine.sessions() as s:
         user = s.scalar(select(User).where(User.username == username))
         ok = passwords.verify_password(user.password_hash if user else None, password)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, request
 
-from engine.runtime import Engine
+from web.context import engine as engine  # the REST modules' accessor
 
 from . import cors
 from .errors import bad_request, body_dict
@@ -42,10 +42,6 @@ def finish(response: Response, preflight: bool = False) -> Response:
         response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
         response.headers["Access-Control-Max-Age"] = "600"
     return response
-
-
-def engine() -> Engine:
-    return current_app.extensions["sopflow"]
 
 
 def no_content() -> Response:

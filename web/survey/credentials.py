@@ -23,6 +23,7 @@ from engine.models import ProcessInstance
 from handlers.credentials.errors import CredentialsUnavailable
 from handlers.credentials.models import SiteCredential
 from handlers.credentials.vault import CredentialVault, token_hash
+from web.context import engine
 
 from ..auth import login_required
 from ..i18n import gettext
@@ -36,10 +37,6 @@ MESSAGES = {
     "expired": "Tautan ini sudah kedaluwarsa. Minta kata sandi baru kepada petugas.",
 }
 STATUS = {"valid": 200, "unknown": 404, "used": 410, "expired": 410}
-
-
-def engine() -> Any:
-    return current_app.extensions["sopflow"]
 
 
 def vault() -> CredentialVault:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from engine.errors import NotFound
 from engine.models import ProcessInstance
 from engine.states import InstanceState
+from web.context import engine
 
 from ..auth import login_required
 from ..errorpages import engine_errors
@@ -26,10 +27,6 @@ from .models import SurveyResponse
 from .questions import CODES, ELEMENTS, SUGGESTION_MAX, Element
 
 engine_errors(bp)
-
-
-def engine() -> Any:
-    return current_app.extensions["sopflow"]
 
 
 @dataclass(frozen=True)
