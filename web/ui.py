@@ -102,12 +102,19 @@ def register(app: Flask) -> None:
     security.register(app)
     i18n_init_app(app)
     auth_init_app(app)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(bp)
-    app.register_blueprint(requests_bp)
-    app.register_blueprint(inbox_bp)
-    app.register_blueprint(files_bp)
-    for feature_bp in (designer_bp, admin_bp, reports_bp, survey_bp):
+    # every feature has the one shape: web/<feature>/__init__.py defines ``bp`` (its views in
+    # that package, its pages in templates/<feature>/), and is registered here
+    for feature_bp in (
+        auth_bp,
+        bp,
+        requests_bp,
+        inbox_bp,
+        files_bp,
+        designer_bp,
+        admin_bp,
+        reports_bp,
+        survey_bp,
+    ):
         app.register_blueprint(feature_bp)
     app.register_error_handler(404, not_found)
     app.register_error_handler(403, forbidden)

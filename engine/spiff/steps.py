@@ -17,6 +17,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from ..errors import ExpressionError, SopflowError, WorkflowError
+from ..expressions import is_juel
 from .reserved import public
 from .scripting import SafeScriptEngine
 from .tree import ACTIVE, boundaries, enclosing, has_fired, tasks, waiting_timers
@@ -90,17 +91,13 @@ def complete_service_task(
         raise workflow_error(e)
 
 
-def _juel(text: str) -> bool:
-    return "${" in text or "#{" in text
-
-
 def inputs(t: Any, engine: SafeScriptEngine) -> dict[str, Any]:
     """The job's input mappings, evaluated against the task's data."""
     data = dict(t.data)
     out: dict[str, Any] = {}
 
     def ev(text: str) -> Any:
-        return engine.evaluate_data(text, data) if _juel(text) else text
+        return engine.evaluate_data(text, data) if is_juel(text) else text
 
     try:
         for name, kind, value in t.task_spec.input_parameters:
@@ -123,7 +120,7 @@ def outputs(task: Any, engine: SafeScriptEngine) -> None:
     for name, kind, value in task.task_spec.output_parameters:
         if kind == "text":
             task.data[name] = (
-                engine.evaluate_data(value, dict(task.data)) if _juel(value) else value
+                engine.evaluate_data(value, dict(task.data)) if is_juel(value) else value
             )
 
 
